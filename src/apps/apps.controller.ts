@@ -1,0 +1,80 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Auth, CurrentActor } from '../auth/auth.decorators';
+import { Actor } from '../auth/auth.types';
+import { iso } from '../common/columns';
+import { ApiErrorResponses } from '../common/api-error.dto';
+import { AppDetails, AppsService, CreatedApp } from './apps.service';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyCreatedDto, AppResponseDto, CreateAppDto, CreatedAppResponseDto, UpdateAppDto } from './dto/app.dto';
+
+@ApiTags('apps (admin)')
+@ApiBearerAuth('admin')
+@ApiErrorResponses(400, 401, 404)
+@Auth('admin')
+@Controller('v1/apps')
+export class AppsController {
+  constructor(
+    private readonly apps: AppsService,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an app (tenant) with its first API key and webhook secret' })
+  @ApiCreatedResponse({ type: CreatedAppResponseDto })
+  async create(@Body() dto: CreateAppDto, @CurrentActor() actor: Actor): Promise<CreatedAppResponseDto> {
+    return this.toCreatedResponse(await this.apps.create(dto, actor));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read an app' })
+  @ApiOkResponse({ type: AppResponseDto })
+  async get(@Param('id') id: string): Promise<AppResponseDto> {
+    return this.toResponse(await this.apps.details(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Update an app' })
+  @ApiOkResponse({ type: AppResponseDto })
+  async update(@Param('id') id: string, @Body() dto: UpdateAppDto, @CurrentActor() actor: Actor): Promise<AppResponseDto> {
+    return this.toResponse(await this.apps.update(id, dto, actor));
+  }
+
+  @Post(':id/api-keys')
+  @ApiOperation({ summary: 'Add an API key (shown once)' })
+  @ApiCreatedResponse({ type: ApiKeyCreatedDto })
+  async addKey(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<ApiKeyCreatedDto> {
+    return this.apiKeys.create(id, actor);
+  }
+
+  @Delete(':id/api-keys/:keyId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key (at once)' })
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  async revokeKey(@Param('id') id: string, @Param('keyId') keyId: string, @CurrentActor() actor: Actor): Promise<void> {
+    await this.apiKeys.revoke(id, keyId, actor);
+  }
+
+  private toResponse({ app, apiKeys, countryBlocks }: AppDetails): AppResponseDto {
+    return {
+      id: app.id,
+      name: app.name,
+      webhookUrl: app.webhookUrl,
+      brandName: app.brandName,
+      defaultLocale: app.defaultLocale,
+      allowedCountries: app.allowedCountries,
+      codeLength: app.codeLength,
+      ttlSeconds: app.ttlSeconds,
+      phoneLimitPer15Minutes: app.phoneLimit15m,
+      phoneLimitPerDay: app.phoneLimitDay,
+      apiKeys: apiKeys.map((key) => ({ id: key.id, prefix: key.keyPrefix, createdAt: iso(key.createdAt)! })),
+      countryBlocks: countryBlocks.map((block) => ({ callingCode: block.callingCode, blockedUntil: iso(block.blockedUntil)!, reason: block.reason })),
+      createdAt: iso(app.createdAt)!,
+      updatedAt: iso(app.updatedAt)!,
+    };
+  }
+
+  private toCreatedResponse(created: CreatedApp): CreatedAppResponseDto {
+    return { ...this.toResponse(created), apiKey: created.apiKey, webhookSecret: created.webhookSecret };
+  }
+}

@@ -1,0 +1,118 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull, MoreThan } from 'typeorm';
+import { CountryBlock } from '../abuse/entities/country-block.entity';
+import { Actor, SYSTEM_ACTOR } from '../auth/auth.types';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { sha256Hex } from '../common/crypto';
+import { notFound } from '../common/errors';
+import { newId } from '../common/ids';
+import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
+import { newWebhookSecret } from '../webhooks/webhook-secret';
+import { ApiKeysService } from './api-keys.service';
+import { CreateAppDto, UpdateAppDto } from './dto/app.dto';
+import { ApiKey } from './entities/api-key.entity';
+import { App } from './entities/app.entity';
+
+export interface AppDetails {
+  app: App;
+  apiKeys: ApiKey[];
+  countryBlocks: CountryBlock[];
+}
+
+export interface CreatedApp extends AppDetails {
+  apiKey: string;
+  webhookSecret: string;
+}
+
+const DEFAULT_APP_NAME = 'Default app';
+
+@Injectable()
+export class AppsService {
+  private readonly logger = new Logger('Apps');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly apiKeys: ApiKeysService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly webhookUrls: WebhookUrlPolicy,
+  ) {}
+
+  async create(dto: CreateAppDto, actor: Actor, presetKey?: string): Promise<CreatedApp> {
+    if (dto.webhookUrl) this.webhookUrls.assertAllowed(dto.webhookUrl);
+    const now = this.clock.now();
+    const app = Object.assign(new App(), {
+      id: newId(),
+      name: dto.name,
+      webhookUrl: dto.webhookUrl ?? null,
+      webhookSecret: newWebhookSecret(),
+      previousWebhookSecret: null,
+      previousWebhookSecretExpiresAt: null,
+      brandName: dto.brandName ?? null,
+      defaultLocale: dto.defaultLocale ?? 'en',
+      allowedCountries: normaliseCountries(dto.allowedCountries),
+      codeLength: dto.codeLength ?? 6,
+      ttlSeconds: dto.ttlSeconds ?? 600,
+      phoneLimit15m: dto.phoneLimitPer15Minutes ?? null,
+      phoneLimitDay: dto.phoneLimitPerDay ?? null,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies App);
+    const issued = await this.dataSource.transaction(async (manager) => {
+      await manager.insert(App, app);
+      await this.audit.record({ type: 'app.created', appId: app.id, actor, data: { name: app.name } }, manager);
+      return this.apiKeys.issue(manager, app.id, actor, presetKey);
+    });
+    return { ...(await this.details(app.id)), apiKey: issued.apiKey, webhookSecret: app.webhookSecret };
+  }
+
+  async details(id: string): Promise<AppDetails> {
+    const app = await this.dataSource.getRepository(App).findOneBy({ id });
+    if (!app) throw notFound('App');
+    const [apiKeys, countryBlocks] = await Promise.all([
+      this.apiKeys.listActive(id),
+      this.dataSource.getRepository(CountryBlock).find({ where: { appId: id, blockedUntil: MoreThan(this.clock.now()) }, order: { blockedUntil: 'DESC' } }),
+    ]);
+    return { app, apiKeys, countryBlocks };
+  }
+
+  async update(id: string, dto: UpdateAppDto, actor: Actor): Promise<AppDetails> {
+    if (dto.webhookUrl) this.webhookUrls.assertAllowed(dto.webhookUrl);
+    const changes: Partial<App> = { updatedAt: this.clock.now() };
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.webhookUrl !== undefined) changes.webhookUrl = dto.webhookUrl;
+    if (dto.brandName !== undefined) changes.brandName = dto.brandName;
+    if (dto.defaultLocale !== undefined) changes.defaultLocale = dto.defaultLocale;
+    if (dto.allowedCountries !== undefined) changes.allowedCountries = normaliseCountries(dto.allowedCountries);
+    if (dto.codeLength !== undefined) changes.codeLength = dto.codeLength;
+    if (dto.ttlSeconds !== undefined) changes.ttlSeconds = dto.ttlSeconds;
+    if (dto.phoneLimitPer15Minutes !== undefined) changes.phoneLimit15m = dto.phoneLimitPer15Minutes;
+    if (dto.phoneLimitPerDay !== undefined) changes.phoneLimitDay = dto.phoneLimitPerDay;
+    await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(App, { id }, changes);
+      if (!result.affected) throw notFound('App');
+      const fields = Object.keys(changes).filter((field) => field !== 'updatedAt');
+      await this.audit.record({ type: 'app.updated', appId: id, actor, data: { fields } }, manager);
+    });
+    return this.details(id);
+  }
+
+  /**
+   * Development only: makes sure a default app exists whose API key is the one kept in the data
+   * folder, so a newcomer can try the API from Swagger UI at once.
+   */
+  async ensureDevelopmentApp(key: string): Promise<void> {
+    const hash = sha256Hex(key);
+    const exists = await this.dataSource.getRepository(ApiKey).existsBy({ keyHash: hash, revokedAt: IsNull() });
+    if (exists) return;
+    await this.create({ name: DEFAULT_APP_NAME, brandName: 'wa-verify' }, SYSTEM_ACTOR, key);
+    this.logger.log('Created the development default app');
+  }
+}
+
+function normaliseCountries(countries: string[] | null | undefined): string[] | null {
+  if (!countries || countries.length === 0) return null;
+  return [...new Set(countries.map((country) => country.toUpperCase()))].sort();
+}

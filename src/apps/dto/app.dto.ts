@@ -1,0 +1,147 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+
+export class CreateAppDto {
+  @ApiProperty({ description: 'Display name of the app (tenant).', example: 'Acme Shop' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(120)
+  name: string;
+
+  @ApiPropertyOptional({ description: 'Where client webhooks are POSTed (https in production).', example: 'https://api.acme.test/hooks/wa-verify', nullable: true })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @MaxLength(2048)
+  webhookUrl?: string | null;
+
+  @ApiPropertyOptional({ description: 'Brand shown in messages to the person.', example: 'Acme', nullable: true })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(60)
+  brandName?: string | null;
+
+  @ApiPropertyOptional({ description: 'Locale used when a verification names none.', example: 'en', default: 'en' })
+  @IsOptional()
+  @Matches(/^[a-z]{2,3}([-_][A-Za-z]{2,4})?$/)
+  defaultLocale?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2 countries phones may belong to; empty or null allows all.', example: ['ID', 'IT'], type: [String], nullable: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(250)
+  @Matches(/^[A-Za-z]{2}$/, { each: true })
+  allowedCountries?: string[] | null;
+
+  @ApiPropertyOptional({ description: 'Default code length (4..10).', example: 6, default: 6 })
+  @IsOptional()
+  @IsInt()
+  @Min(4)
+  @Max(10)
+  codeLength?: number;
+
+  @ApiPropertyOptional({ description: 'Default time to live of a verification in seconds (60..3600).', example: 600, default: 600 })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(3600)
+  ttlSeconds?: number;
+
+  @ApiPropertyOptional({ description: 'Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).', example: 5, nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  phoneLimitPer15Minutes?: number | null;
+
+  @ApiPropertyOptional({ description: 'Verifications one phone may get per 24 hours (default from RATE_LIMIT_PHONE_PER_DAY).', example: 20, nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  phoneLimitPerDay?: number | null;
+}
+
+export class UpdateAppDto extends PartialType(CreateAppDto) {}
+
+export class ApiKeySummaryDto {
+  @ApiProperty({ description: 'API key id.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
+  id: string;
+
+  @ApiProperty({ description: 'First characters of the key, to tell keys apart.', example: 'wav_Zk3Q9xYw' })
+  prefix: string;
+
+  @ApiProperty({ description: 'When the key was created.', example: '2026-11-21T10:00:00.000Z' })
+  createdAt: string;
+}
+
+export class CountryBlockDto {
+  @ApiProperty({ description: 'Country calling code blocked by the velocity guard.', example: '62' })
+  callingCode: string;
+
+  @ApiProperty({ description: 'Until when creations to that country are refused.', example: '2026-11-21T11:00:00.000Z' })
+  blockedUntil: string;
+
+  @ApiProperty({ description: 'Why the block was set.', example: '250 verifications in the last hour, usual rate 12/h' })
+  reason: string;
+}
+
+export class AppResponseDto {
+  @ApiProperty({ description: 'App id.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
+  id: string;
+
+  @ApiProperty({ description: 'Display name.', example: 'Acme Shop' })
+  name: string;
+
+  @ApiProperty({ description: 'Client webhook URL.', example: 'https://api.acme.test/hooks/wa-verify', nullable: true, type: String })
+  webhookUrl: string | null;
+
+  @ApiProperty({ description: 'Brand shown in messages.', example: 'Acme', nullable: true, type: String })
+  brandName: string | null;
+
+  @ApiProperty({ description: 'Default locale.', example: 'en' })
+  defaultLocale: string;
+
+  @ApiProperty({ description: 'Allowed countries (null: all).', example: ['ID', 'IT'], nullable: true, type: [String] })
+  allowedCountries: string[] | null;
+
+  @ApiProperty({ description: 'Default code length.', example: 6 })
+  codeLength: number;
+
+  @ApiProperty({ description: 'Default time to live in seconds.', example: 600 })
+  ttlSeconds: number;
+
+  @ApiProperty({ description: 'Per-phone limit per 15 minutes (null: service default).', example: 5, nullable: true, type: Number })
+  phoneLimitPer15Minutes: number | null;
+
+  @ApiProperty({ description: 'Per-phone limit per 24 hours (null: service default).', example: 20, nullable: true, type: Number })
+  phoneLimitPerDay: number | null;
+
+  @ApiProperty({ description: 'Active (not revoked) API keys.', type: [ApiKeySummaryDto] })
+  apiKeys: ApiKeySummaryDto[];
+
+  @ApiProperty({ description: 'Countries currently blocked by the velocity guard.', type: [CountryBlockDto] })
+  countryBlocks: CountryBlockDto[];
+
+  @ApiProperty({ description: 'Creation time.', example: '2026-11-21T10:00:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ description: 'Last update time.', example: '2026-11-21T10:00:00.000Z' })
+  updatedAt: string;
+}
+
+export class CreatedAppResponseDto extends AppResponseDto {
+  @ApiProperty({ description: 'The first API key. Shown only in this response.', example: 'wav_Zk3Q9xYwT1m2...' })
+  apiKey: string;
+
+  @ApiProperty({ description: 'Secret that signs client webhooks (Standard Webhooks). Shown only in this response.', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
+  webhookSecret: string;
+}
+
+export class ApiKeyCreatedDto {
+  @ApiProperty({ description: 'API key id.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
+  id: string;
+
+  @ApiProperty({ description: 'The key. Shown only in this response.', example: 'wav_Zk3Q9xYwT1m2...' })
+  apiKey: string;
+}

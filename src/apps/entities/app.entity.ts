@@ -1,0 +1,54 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { epochMs, jsonText } from '../../common/columns';
+
+@Entity('apps')
+export class App {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 120 })
+  name: string;
+
+  @Column({ name: 'webhook_url', type: 'varchar', length: 2048, nullable: true })
+  webhookUrl: string | null;
+
+  /** `whsec_…`; needed in clear to sign client webhooks. */
+  @Column({ name: 'webhook_secret', type: 'varchar', length: 128 })
+  webhookSecret: string;
+
+  /** After a rotation the previous secret still signs for 24 h. */
+  @Column({ name: 'previous_webhook_secret', type: 'varchar', length: 128, nullable: true })
+  previousWebhookSecret: string | null;
+
+  @Column({ name: 'previous_webhook_secret_expires_at', type: 'bigint', nullable: true, transformer: epochMs })
+  previousWebhookSecretExpiresAt: number | null;
+
+  @Column({ name: 'brand_name', type: 'varchar', length: 60, nullable: true })
+  brandName: string | null;
+
+  @Column({ name: 'default_locale', type: 'varchar', length: 16 })
+  defaultLocale: string;
+
+  /** ISO 3166-1 alpha-2 codes; null means every country. */
+  @Column({ name: 'allowed_countries', type: 'text', nullable: true, transformer: jsonText })
+  allowedCountries: string[] | null;
+
+  @Column({ name: 'code_length', type: 'int' })
+  codeLength: number;
+
+  @Column({ name: 'ttl_seconds', type: 'int' })
+  ttlSeconds: number;
+
+  /** Per-app overrides of the per-phone creation limits (null: the configured defaults). */
+  @Column({ name: 'phone_limit_15m', type: 'int', nullable: true })
+  phoneLimit15m: number | null;
+
+  @Column({ name: 'phone_limit_day', type: 'int', nullable: true })
+  phoneLimitDay: number | null;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt: number;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  updatedAt: number;
+}

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Actor } from '../auth/auth.types';
+import { Clock } from '../common/clock';
+import { newId } from '../common/ids';
+import { insertable } from '../database/sql';
+import { AuditEvent } from './entities/audit-event.entity';
+
+export interface AuditEntry {
+  type: string;
+  appId: string | null;
+  verificationId?: string | null;
+  actor: Actor;
+  /** Only masked phones, ids, statuses and counts: never codes, tokens, keys, secrets or message bodies. */
+  data?: Record<string, unknown>;
+}
+
+/** The one writer of the append-only audit trail. Pass the transaction's manager to write atomically with the change. */
+@Injectable()
+export class AuditService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  build(entry: AuditEntry, at = this.clock.now()): AuditEvent {
+    const event = new AuditEvent();
+    event.id = newId();
+    event.type = entry.type;
+    event.appId = entry.appId;
+    event.verificationId = entry.verificationId ?? null;
+    event.actorType = entry.actor.type;
+    event.actorId = entry.actor.id;
+    event.ip = entry.actor.ip;
+    event.data = entry.data ?? null;
+    event.createdAt = at;
+    return event;
+  }
+
+  async record(entries: AuditEntry | AuditEntry[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+    const list = Array.isArray(entries) ? entries : [entries];
+    if (list.length === 0) return;
+    const now = this.clock.now();
+    await manager.insert(AuditEvent, list.map((entry) => insertable(this.build(entry, now))));
+  }
+}

@@ -1,0 +1,69 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
+import { DomainException, ErrorCode, ErrorDetail } from './errors';
+
+interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  details?: ErrorDetail[];
+  [extra: string]: unknown;
+}
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.VALIDATION_FAILED,
+  401: ErrorCode.UNAUTHORIZED,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  429: ErrorCode.RATE_LIMITED,
+};
+
+/** Turns every error into `{ statusCode, code, message, details? }`; never leaks a stack trace. */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { body, retryAfterSeconds } = this.toBody(exception);
+    if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+    void reply.status(body.statusCode).send(body);
+  }
+
+  private toBody(exception: unknown): { body: ErrorBody; retryAfterSeconds?: number } {
+    if (exception instanceof DomainException) {
+      const { details, extra, retryAfterSeconds } = exception.options;
+      return {
+        body: { statusCode: exception.statusCode, code: exception.code, message: exception.message, ...(extra ?? {}), ...(details ? { details } : {}) },
+        retryAfterSeconds,
+      };
+    }
+    if (exception instanceof ThrottlerException) {
+      return { body: { statusCode: 429, code: ErrorCode.RATE_LIMITED, message: 'Too many requests' }, retryAfterSeconds: 60 };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = CODE_BY_STATUS[status] ?? (status >= 500 ? ErrorCode.INTERNAL_ERROR : ErrorCode.VALIDATION_FAILED);
+      const message = status === 404 ? 'Route not found' : status >= 500 ? 'Internal error' : exception.message;
+      return { body: { statusCode: status, code, message } };
+    }
+    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      // Errors raised by Fastify itself before our handlers run (body too large, malformed JSON, bad media type).
+      if (fastifyError.statusCode === 413 || fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        return { body: { statusCode: 413, code: ErrorCode.PAYLOAD_TOO_LARGE, message: 'Request body is too large' } };
+      }
+      return {
+        body: {
+          statusCode: 400,
+          code: ErrorCode.VALIDATION_FAILED,
+          message: fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Unsupported content type' : 'Malformed request body',
+        },
+      };
+    }
+    this.logger.error(exception instanceof Error ? `${exception.name}: ${exception.message}` : 'Unknown error', exception instanceof Error ? exception.stack : undefined);
+    return { body: { statusCode: 500, code: ErrorCode.INTERNAL_ERROR, message: 'Internal error' } };
+  }
+}

@@ -1,0 +1,61 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+
+export interface NormalisedPhone {
+  e164: string;
+  /** ISO 3166-1 alpha-2, when known. */
+  country: string | null;
+  /** Country calling code without `+`, e.g. `62`. */
+  callingCode: string;
+  /** libphonenumber type (MOBILE, FIXED_LINE_OR_MOBILE, PREMIUM_RATE, …) or null when unknown. */
+  type: string | null;
+}
+
+/**
+ * Normalises the spellings people use (`+62 812-1234-5678`, `0062…`, `(+62)…`) to E.164.
+ * Returns null when the input is not a valid international number.
+ */
+export function normalisePhone(input: string): NormalisedPhone | null {
+  if (typeof input !== 'string') return null;
+  let text = input.trim();
+  if (text.length === 0 || text.length > 40) return null;
+  if (text.startsWith('00')) text = `+${text.slice(2)}`;
+  if (!text.startsWith('+')) {
+    const digitsOnly = text.replace(/[\s\-().]/g, '');
+    if (/^\d+$/.test(digitsOnly)) text = `+${digitsOnly}`;
+  }
+  const parsed = parsePhoneNumberFromString(text);
+  if (!parsed || !parsed.isValid()) return null;
+  return {
+    e164: parsed.number,
+    country: parsed.country ?? null,
+    callingCode: parsed.countryCallingCode,
+    type: parsed.getType() ?? null,
+  };
+}
+
+/**
+ * Number types that cannot hold a personal WhatsApp account, or that would cost money or
+ * reach a service rather than a person. Refused with a human reason.
+ *
+ * Allowed: MOBILE, FIXED_LINE_OR_MOBILE (the US and others do not tell them apart), VOIP
+ * (WhatsApp accepts many VoIP numbers, and refusing them locks out real people), and an
+ * unknown type (metadata cannot classify every valid number; WhatsApp delivery decides).
+ */
+const REFUSED_PHONE_TYPES: Readonly<Record<string, string>> = {
+  PREMIUM_RATE: 'Premium-rate numbers cannot be verified.',
+  SHARED_COST: 'Shared-cost numbers cannot be verified.',
+  TOLL_FREE: 'Toll-free numbers cannot be verified.',
+  PAGER: 'Pager numbers cannot be verified.',
+  UAN: 'Universal access (company) numbers cannot be verified.',
+  VOICEMAIL: 'Voicemail access numbers cannot be verified.',
+  PERSONAL_NUMBER: 'Personal (forwarding) numbers cannot be verified.',
+  FIXED_LINE: 'Landline numbers cannot be verified: use a mobile number.',
+};
+
+/** Why this number is refused for verification, or null when it is acceptable. */
+export function phoneRejection(p: NormalisedPhone): string | null {
+  if (p.type === null || !Object.prototype.hasOwnProperty.call(REFUSED_PHONE_TYPES, p.type)) {
+    return null;
+  }
+  return REFUSED_PHONE_TYPES[p.type];
+}

@@ -1,0 +1,15 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source-options';
+
+@Module({})
+export class DatabaseModule {
+  /** Connects and, unless RUN_MIGRATIONS=false, applies pending migrations before the app serves. */
+  static forRoot(config: AppConfig, runMigrations: boolean): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.database), migrationsRun: runMigrations, migrationsTransactionMode: 'each' })],
+    };
+  }
+}

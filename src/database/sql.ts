@@ -1,0 +1,30 @@
+import { EntityManager } from 'typeorm';
+import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+
+/**
+ * Runs one data-changing statement and returns the number of rows it affected, on SQLite and
+ * MySQL alike. Used for conditional state transitions (`UPDATE … WHERE status = 'pending' …`).
+ * Placeholders are `?` on both engines.
+ */
+export async function execute(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
+  const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+  try {
+    const result = await runner.query(sql, parameters, true);
+    return result.affected ?? 0;
+  } finally {
+    if (!manager.queryRunner) await runner.release();
+  }
+}
+
+/** True when an insert failed on a unique index (SQLite or MySQL). */
+export function isUniqueViolation(error: unknown): boolean {
+  const err = error as { code?: string; errno?: number; driverError?: { code?: string; errno?: number } };
+  const code = err?.driverError?.code ?? err?.code;
+  const errno = err?.driverError?.errno ?? err?.errno;
+  return code === 'ER_DUP_ENTRY' || errno === 1062 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** TypeORM's insert() types reject JSON-transformed columns; rows built from our entities are complete. */
+export function insertable<T>(row: T): QueryDeepPartialEntity<T> {
+  return row as QueryDeepPartialEntity<T>;
+}

@@ -1,0 +1,38 @@
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Auth } from '../auth/auth.decorators';
+import { HealthService } from './health.service';
+
+export class HealthDto {
+  @ApiProperty({ description: '`ok`, or `unavailable` when a required dependency is down.', example: 'ok' })
+  status: string;
+
+  @ApiProperty({ description: 'State of each dependency.', example: { database: 'up' }, type: 'object', additionalProperties: { type: 'string' } })
+  checks: Record<string, string>;
+}
+
+@ApiTags('health')
+@Auth('none')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get('live')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The process is up' })
+  @ApiOkResponse({ type: HealthDto })
+  live(): HealthDto {
+    return { status: 'ok', checks: {} };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Ready to serve: 503 when the database is unreachable' })
+  @ApiOkResponse({ type: HealthDto })
+  @ApiServiceUnavailableResponse({ type: HealthDto })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
+    const result = await this.health.readiness();
+    void reply.status(result.status === 'ok' ? 200 : 503);
+    return result;
+  }
+}

@@ -1,0 +1,78 @@
+import { Channel, DeliveryStatus } from '../verification/verification.types';
+
+/** The port every messaging adapter implements (one adapter per provider and channel). */
+
+export type ProviderName = 'sandbox' | 'meta' | 'twilio';
+
+export interface OutboundMessage {
+  /** Recipient in E.164. */
+  to: string;
+  channel: Channel;
+  /**
+   * `code`: a one-time code. On WhatsApp via Meta it goes through the approved authentication
+   * template (body parameter and copy-code button = code); elsewhere `text` is sent.
+   * `text`: a free-form message (inbound replies inside the 24-hour window).
+   */
+  kind: 'code' | 'text';
+  /** The code, for `kind: 'code'`. Never logged. */
+  code?: string;
+  /** Rendered text: the whole message for `text`, the SMS/sandbox/Twilio body for `code`. */
+  text: string;
+  /** BCP-47-ish locale (`en`, `id`, `pt_BR`), used for the template language. */
+  locale: string;
+}
+
+export interface SendResult {
+  /** The provider's message id (Meta `wamid…`, Twilio `SM…`, sandbox id). */
+  messageId: string;
+  status: DeliveryStatus;
+}
+
+/** A send that the provider refused or that never reached it; the message never leaks the code. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    /** True for timeouts, 5xx and rate limits: another try later may work. */
+    readonly retryable: boolean,
+    readonly providerCode?: string,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+export interface MessagingProvider {
+  readonly name: ProviderName;
+  readonly channel: Channel;
+  send(message: OutboundMessage): Promise<SendResult>;
+}
+
+/** A message a person sent to the business number, as parsed from a verified provider webhook. */
+export interface InboundMessageEvent {
+  kind: 'message';
+  provider: ProviderName;
+  channel: Channel;
+  /** Provider message id (`wamid…`, Twilio `SM…`): the dedupe key. */
+  messageId: string;
+  /** Sender in E.164, or null when WhatsApp hid the phone behind a business-scoped user id. */
+  from: string | null;
+  /** WhatsApp business-scoped user id, when given. */
+  waUserId: string | null;
+  /** Text of a text message; null for media, reactions and other types. */
+  text: string | null;
+  /** Epoch milliseconds. */
+  timestamp: number;
+}
+
+/** A delivery status update for a message we sent. */
+export interface StatusEvent {
+  kind: 'status';
+  provider: ProviderName;
+  messageId: string;
+  status: DeliveryStatus;
+  /** Provider error summary for `failed` (code and title), never message content. */
+  error: string | null;
+  timestamp: number;
+}
+
+export type ProviderEvent = InboundMessageEvent | StatusEvent;

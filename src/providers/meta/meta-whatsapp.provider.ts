@@ -1,0 +1,250 @@
+import { Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import { hmacSha256Hex, safeEqual } from '../../common/crypto';
+import { MetaConfig } from '../../config/app-config';
+import { Channel, DeliveryStatus } from '../../verification/verification.types';
+import {
+  DeliveryError,
+  InboundMessageEvent,
+  MessagingProvider,
+  OutboundMessage,
+  ProviderEvent,
+  SendResult,
+  StatusEvent,
+} from '../messaging-provider';
+import {
+  JsonRecord,
+  asArray,
+  asString,
+  isRecord,
+  isTimeout,
+  networkCauseOf,
+  phoneFromProvider,
+  readJson,
+  safeVendorText,
+} from '../provider-utils';
+
+/** Graph error codes that mean "throttled": worth another try later even though the HTTP status is 4xx. */
+const THROTTLING_CODES = new Set(['4', '80007', '130429', '131048', '131056']);
+
+const SIGNATURE_HEADER = /^sha256=([0-9a-f]{64})$/i;
+
+/**
+ * WhatsApp through Meta's Cloud API: sends codes with the approved authentication template and
+ * free-form texts, verifies `X-Hub-Signature-256`, and turns webhook notifications into
+ * {@link ProviderEvent}s.
+ */
+export class MetaWhatsappProvider implements MessagingProvider {
+  readonly name = 'meta' as const;
+  readonly channel = Channel.WHATSAPP;
+  private readonly logger = new Logger(MetaWhatsappProvider.name);
+
+  constructor(
+    private readonly config: MetaConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async send(message: OutboundMessage): Promise<SendResult> {
+    const body = this.payloadFor(message);
+    const url = `${this.config.apiBaseUrl}/${this.config.apiVersion}/${this.config.phoneNumberId}/messages`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.config.accessToken}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+    } catch (error) {
+      throw this.transportError(error);
+    }
+
+    let json: unknown;
+    try {
+      json = await readJson(response);
+    } catch (error) {
+      throw this.transportError(error);
+    }
+    if (!response.ok) throw this.httpError(response.status, json, message.code);
+
+    const messageId = isRecord(json)
+      ? asString(asArray(json.messages).filter(isRecord)[0]?.id)
+      : null;
+    if (!messageId) {
+      // The message may have gone out: another try could send it twice.
+      throw new DeliveryError('meta response without a message id', false);
+    }
+    return { messageId, status: DeliveryStatus.ACCEPTED };
+  }
+
+  /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`. */
+  verifySignature(rawBody: Buffer, header: string | undefined): boolean {
+    if (!this.config.appSecret || typeof header !== 'string') return false;
+    const match = SIGNATURE_HEADER.exec(header.trim());
+    if (!match) return false;
+    const expected = hmacSha256Hex(this.config.appSecret, rawBody);
+    return safeEqual(match[1].toLowerCase(), expected);
+  }
+
+  /** WhatsApp Cloud API webhook notification → events. Malformed pieces are skipped, never thrown. */
+  parseEvents(body: unknown): ProviderEvent[] {
+    if (!isRecord(body) || body.object !== 'whatsapp_business_account') return [];
+    const events: ProviderEvent[] = [];
+    for (const entry of asArray(body.entry).filter(isRecord)) {
+      for (const change of asArray(entry.changes).filter(isRecord)) {
+        if (change.field !== 'messages' || !isRecord(change.value)) continue;
+        const value = change.value;
+        const metadata = isRecord(value.metadata) ? value.metadata : {};
+        if (asString(metadata.phone_number_id) !== this.config.phoneNumberId) continue;
+        const contacts = asArray(value.contacts).filter(isRecord);
+        for (const item of asArray(value.messages).filter(isRecord)) {
+          const event = this.toInboundEvent(item, contacts);
+          if (event) events.push(event);
+        }
+        for (const item of asArray(value.statuses).filter(isRecord)) {
+          const event = this.toStatusEvent(item);
+          if (event) events.push(event);
+        }
+      }
+    }
+    return events;
+  }
+
+  private payloadFor(message: OutboundMessage): JsonRecord {
+    const envelope = {
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: message.to.replace(/^\+/, ''),
+    };
+    if (message.kind === 'text') {
+      return { ...envelope, type: 'text', text: { preview_url: false, body: message.text } };
+    }
+    if (!message.code) throw new DeliveryError('code message without a code', false);
+    const parameter = { type: 'text', text: message.code };
+    return {
+      ...envelope,
+      type: 'template',
+      template: {
+        name: this.config.otpTemplate,
+        language: { code: MetaWhatsappProvider.templateLanguage(message.locale) },
+        components: [
+          { type: 'body', parameters: [parameter] },
+          { type: 'button', sub_type: 'url', index: '0', parameters: [parameter] },
+        ],
+      },
+    };
+  }
+
+  /** `en` → `en`, `pt-BR` / `pt_br` → `pt_BR` (Meta's template language codes). */
+  static templateLanguage(locale: string): string {
+    const [language, region] = (locale || 'en').trim().split(/[-_]/);
+    const lang = (language || 'en').toLowerCase();
+    return region ? `${lang}_${region.toUpperCase()}` : lang;
+  }
+
+  private transportError(error: unknown): DeliveryError {
+    if (isTimeout(error)) {
+      this.logger.warn(`Graph API timed out after ${this.config.timeoutMs} ms`);
+      return new DeliveryError(`meta request timed out after ${this.config.timeoutMs} ms`, true);
+    }
+    const cause = networkCauseOf(error);
+    this.logger.warn(`Graph API unreachable${cause ? ` (${cause})` : ''}`);
+    return new DeliveryError(`meta request failed${cause ? `: ${cause}` : ''}`, true);
+  }
+
+  private httpError(status: number, json: unknown, code: string | undefined): DeliveryError {
+    const error = isRecord(json) && isRecord(json.error) ? json.error : null;
+    const providerCode = error ? asString(error.code) : null;
+    const retryable =
+      status === 429 ||
+      status >= 500 ||
+      (providerCode !== null && THROTTLING_CODES.has(providerCode));
+    this.logger.warn(
+      `Graph API answered ${status}${providerCode ? ` with error ${providerCode}` : ''}` +
+        `${retryable ? ' (retryable)' : ''}`,
+    );
+    if (!error || providerCode === null) {
+      return new DeliveryError(`meta http ${status}`, retryable);
+    }
+    const subcode = asString(error.error_subcode);
+    const title = asString(error.error_user_title) ?? asString(error.message) ?? `http ${status}`;
+    const text = safeVendorText(title, code);
+    return new DeliveryError(
+      `meta error ${providerCode}: ${text}${subcode ? ` (subcode ${subcode})` : ''}`,
+      retryable,
+      providerCode,
+    );
+  }
+
+  private toInboundEvent(item: JsonRecord, contacts: JsonRecord[]): InboundMessageEvent | null {
+    const messageId = asString(item.id);
+    if (!messageId) return null;
+    const fromDigits = asString(item.from);
+    const fromUserId = asString(item.from_user_id);
+    const contact =
+      contacts.find((c) => fromDigits !== null && asString(c.wa_id) === fromDigits) ??
+      contacts.find((c) => fromUserId !== null && asString(c.user_id) === fromUserId) ??
+      (contacts.length === 1 ? contacts[0] : undefined);
+    const from = phoneFromProvider(fromDigits) ?? phoneFromProvider(asString(contact?.wa_id));
+    const waUserId = fromUserId ?? asString(contact?.user_id);
+    if (from === null && waUserId === null) return null;
+    const text = item.type === 'text' && isRecord(item.text) ? asString(item.text.body) : null;
+    return {
+      kind: 'message',
+      provider: this.name,
+      channel: Channel.WHATSAPP,
+      messageId,
+      from,
+      waUserId,
+      text,
+      timestamp: this.timestampOf(item.timestamp),
+    };
+  }
+
+  private toStatusEvent(item: JsonRecord): StatusEvent | null {
+    const messageId = asString(item.id);
+    const status = MetaWhatsappProvider.deliveryStatus(asString(item.status));
+    if (!messageId || status === null) return null;
+    const firstError = asArray(item.errors).filter(isRecord)[0];
+    let error: string | null = null;
+    if (firstError) {
+      const code = asString(firstError.code);
+      const title = asString(firstError.title) ?? asString(firstError.message);
+      error = [code, title ? safeVendorText(title) : null].filter(Boolean).join(' ') || null;
+    }
+    return {
+      kind: 'status',
+      provider: this.name,
+      messageId,
+      status,
+      error,
+      timestamp: this.timestampOf(item.timestamp),
+    };
+  }
+
+  /** The one mapping of Meta statuses to ours; unknown statuses (e.g. `deleted`) are skipped. */
+  private static deliveryStatus(status: string | null): DeliveryStatus | null {
+    switch (status) {
+      case 'sent':
+        return DeliveryStatus.SENT;
+      case 'delivered':
+        return DeliveryStatus.DELIVERED;
+      case 'read':
+        return DeliveryStatus.READ;
+      case 'failed':
+        return DeliveryStatus.FAILED;
+      default:
+        return null;
+    }
+  }
+
+  /** Unix seconds (as a string) → epoch ms; the current time when missing or malformed. */
+  private timestampOf(value: unknown): number {
+    const seconds = Number(asString(value));
+    return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : this.clock.now();
+  }
+}

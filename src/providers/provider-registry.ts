@@ -1,0 +1,195 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import { AppConfig, SmsProviderName, WhatsappProviderName } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Channel } from '../verification/verification.types';
+import { SandboxMessage } from './entities/sandbox-message.entity';
+import {
+  DeliveryError,
+  MessagingProvider,
+  OutboundMessage,
+  ProviderName,
+  SendResult,
+} from './messaging-provider';
+import { MetaWhatsappProvider } from './meta/meta-whatsapp.provider';
+import { SandboxProvider } from './sandbox/sandbox.provider';
+import { TwilioProvider } from './twilio/twilio.provider';
+
+export interface ChannelFailure {
+  channel: Channel;
+  /** Null when no provider is configured for the channel. */
+  provider: ProviderName | null;
+  /** Safe summary (never the code or the message text). */
+  error: string;
+  /** True when the provider said another try later may work (timeouts, 5xx, throttling). */
+  retryable: boolean;
+}
+
+export interface FirstAvailableResult {
+  channel: Channel;
+  provider: ProviderName;
+  result: SendResult;
+  /** Channels tried before the one that worked. */
+  failures: ChannelFailure[];
+}
+
+/** No channel in the list could deliver; `failures` says why, in the order they were tried. */
+export class AllChannelsFailedError extends Error {
+  constructor(readonly failures: ChannelFailure[]) {
+    super(
+      failures.length === 0
+        ? 'no channel to deliver on'
+        : `all channels failed: ${failures.map((f) => `${f.channel}: ${f.error}`).join('; ')}`,
+    );
+    this.name = 'AllChannelsFailedError';
+  }
+
+  /** True when at least one channel failed in a way that may succeed later. */
+  get retryable(): boolean {
+    return this.failures.some((failure) => failure.retryable);
+  }
+}
+
+/**
+ * The one factory of messaging adapters: reads the validated config once, builds the adapter for
+ * each channel, and owns the fallback order of a send.
+ */
+@Injectable()
+export class ProviderRegistry {
+  private readonly logger = new Logger(ProviderRegistry.name);
+  private readonly providers = new Map<Channel, MessagingProvider>();
+  private readonly metaProvider: MetaWhatsappProvider | null = null;
+  private readonly twilioProvider: TwilioProvider | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectRepository(SandboxMessage) sandboxMessages: Repository<SandboxMessage>,
+    clock: Clock,
+  ) {
+    const whatsapp = ProviderRegistry.buildWhatsapp(
+      config.whatsappProvider,
+      config,
+      sandboxMessages,
+      clock,
+    );
+    this.providers.set(Channel.WHATSAPP, whatsapp);
+    const sms = ProviderRegistry.buildSms(config.smsProvider, config, sandboxMessages, clock);
+    if (sms) this.providers.set(Channel.SMS, sms);
+
+    if (whatsapp instanceof MetaWhatsappProvider) this.metaProvider = whatsapp;
+    if (whatsapp instanceof TwilioProvider) this.twilioProvider = whatsapp;
+    else if (sms instanceof TwilioProvider) this.twilioProvider = sms;
+  }
+
+  /** The adapter for a channel, or null when the channel is switched off (`SMS_PROVIDER=none`). */
+  forChannel(channel: Channel): MessagingProvider | null {
+    return this.providers.get(channel) ?? null;
+  }
+
+  /** The Meta adapter (webhook signature and parsing), when `WHATSAPP_PROVIDER=meta`. */
+  meta(): MetaWhatsappProvider | null {
+    return this.metaProvider;
+  }
+
+  /** A Twilio adapter (webhook signature and parsing), when any channel uses Twilio. */
+  twilio(): TwilioProvider | null {
+    return this.twilioProvider;
+  }
+
+  /** True when any channel uses the sandbox (then the sandbox endpoints may be served). */
+  isSandboxActive(): boolean {
+    return [...this.providers.values()].some((provider) => provider.name === 'sandbox');
+  }
+
+  /**
+   * Tries `channels` in order and returns the first successful send. A channel without a provider
+   * counts as a failure; a send is never retried here (the caller decides, e.g. on resend).
+   * @throws AllChannelsFailedError when no channel delivered.
+   */
+  async sendFirstAvailable(
+    message: Omit<OutboundMessage, 'channel'>,
+    channels: Channel[],
+  ): Promise<FirstAvailableResult> {
+    const failures: ChannelFailure[] = [];
+    for (const channel of [...new Set(channels)]) {
+      const provider = this.forChannel(channel);
+      if (!provider) {
+        failures.push({
+          channel,
+          provider: null,
+          error: `no provider configured for ${channel}`,
+          retryable: false,
+        });
+        continue;
+      }
+      try {
+        const result = await provider.send({ ...message, channel });
+        return { channel, provider: provider.name, result, failures };
+      } catch (error) {
+        const failure = ProviderRegistry.failureOf(channel, provider.name, error);
+        this.logger.warn(`Send on ${channel} via ${provider.name} failed: ${failure.error}`);
+        failures.push(failure);
+      }
+    }
+    throw new AllChannelsFailedError(failures);
+  }
+
+  private static failureOf(
+    channel: Channel,
+    provider: ProviderName,
+    error: unknown,
+  ): ChannelFailure {
+    if (error instanceof DeliveryError) {
+      return { channel, provider, error: error.message, retryable: error.retryable };
+    }
+    // Unexpected errors (database, bugs): their text is not vetted, so only the type is kept.
+    const name = error instanceof Error ? error.name : 'unknown';
+    new Logger(ProviderRegistry.name).error(
+      `Unexpected error sending on ${channel} via ${provider}`,
+      error instanceof Error ? error.stack : undefined,
+    );
+    return { channel, provider, error: `unexpected ${name}`, retryable: false };
+  }
+
+  private static buildWhatsapp(
+    name: WhatsappProviderName,
+    config: AppConfig,
+    sandboxMessages: Repository<SandboxMessage>,
+    clock: Clock,
+  ): MessagingProvider {
+    switch (name) {
+      case 'sandbox':
+        return new SandboxProvider(Channel.WHATSAPP, sandboxMessages, clock);
+      case 'meta':
+        return new MetaWhatsappProvider(config.meta, clock);
+      case 'twilio':
+        return new TwilioProvider(Channel.WHATSAPP, config.twilio, clock);
+      default:
+        return ProviderRegistry.unknown('WHATSAPP_PROVIDER', name);
+    }
+  }
+
+  private static buildSms(
+    name: SmsProviderName,
+    config: AppConfig,
+    sandboxMessages: Repository<SandboxMessage>,
+    clock: Clock,
+  ): MessagingProvider | null {
+    switch (name) {
+      case 'sandbox':
+        return new SandboxProvider(Channel.SMS, sandboxMessages, clock);
+      case 'twilio':
+        return new TwilioProvider(Channel.SMS, config.twilio, clock);
+      case 'none':
+        return null;
+      default:
+        return ProviderRegistry.unknown('SMS_PROVIDER', name);
+    }
+  }
+
+  private static unknown(variable: string, name: never): never {
+    throw new Error(`${variable}: unknown provider "${String(name)}"`);
+  }
+}

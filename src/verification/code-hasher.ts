@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import * as bcrypt from 'bcrypt';
+import { hmacSha256Hex, safeEqual } from '../common/crypto';
+
+/**
+ * How stored codes are hashed. The code is bound to its verification id, so a hash is useless for
+ * any other verification. Choose with OTP_HASHER.
+ */
+export abstract class CodeHasher {
+  abstract hash(verificationId: string, code: string): Promise<string>;
+  abstract verify(verificationId: string, code: string, stored: string): Promise<boolean>;
+}
+
+/** Default: HMAC-SHA256 keyed with OTP_PEPPER (which never lives in the database). Fast, so fine on the hot path. */
+@Injectable()
+export class HmacCodeHasher extends CodeHasher {
+  constructor(private readonly pepper: string) {
+    super();
+  }
+
+  async hash(verificationId: string, code: string): Promise<string> {
+    return `hmac$${hmacSha256Hex(this.pepper, `${verificationId}:${code}`)}`;
+  }
+
+  async verify(verificationId: string, code: string, stored: string): Promise<boolean> {
+    return safeEqual(await this.hash(verificationId, code), stored);
+  }
+}
+
+/** Optional slow hash. bcrypt's async API runs on the libuv thread pool, off the event loop. */
+@Injectable()
+export class BcryptCodeHasher extends CodeHasher {
+  constructor(private readonly cost: number) {
+    super();
+  }
+
+  hash(verificationId: string, code: string): Promise<string> {
+    return bcrypt.hash(`${verificationId}:${code}`, this.cost);
+  }
+
+  async verify(verificationId: string, code: string, stored: string): Promise<boolean> {
+    if (!stored.startsWith('$2')) return false;
+    return bcrypt.compare(`${verificationId}:${code}`, stored);
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { App } from '../apps/entities/app.entity';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Verification } from './entities/verification.entity';
+import { hashToken, normaliseToken, TOKEN_ALPHABET, TOKEN_GROUP_LENGTH, TOKEN_GROUPS, TOKEN_LENGTH, TOKEN_PREFIX } from './inbound-token';
+import { renderMessage } from './messages';
+import { buildQrDataUrl, buildWaLink } from './wa-link';
+import { InboundLink } from './verification.view';
+
+/**
+ * The inbound token of a verification is derived from its id with HMAC-SHA256 keyed by OTP_PEPPER:
+ * unpredictable without the pepper (~59 bits), never stored (the database keeps only its SHA-256
+ * for look-up), and reproducible, so a pending verification can show its link again (GET, or an
+ * idempotent replay of the create request).
+ */
+@Injectable()
+export class InboundLinkService {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  tokenFor(verificationId: string): string {
+    const digest = createHmac('sha256', this.config.otpPepper).update(`inbound-token:${verificationId}`).digest();
+    let value = BigInt(`0x${digest.subarray(0, 16).toString('hex')}`);
+    const base = BigInt(TOKEN_ALPHABET.length);
+    let chars = '';
+    for (let i = 0; i < TOKEN_LENGTH; i++) {
+      chars += TOKEN_ALPHABET[Number(value % base)];
+      value /= base;
+    }
+    const groups = Array.from({ length: TOKEN_GROUPS }, (_, i) => chars.slice(i * TOKEN_GROUP_LENGTH, (i + 1) * TOKEN_GROUP_LENGTH));
+    return [TOKEN_PREFIX, ...groups].join('-');
+  }
+
+  tokenHash(verificationId: string): string {
+    return hashToken(normaliseToken(this.tokenFor(verificationId)));
+  }
+
+  async linkFor(app: App, verification: Verification): Promise<InboundLink> {
+    const waMessage = renderMessage(verification.locale, 'inboundRequest', { brand: app.brandName, token: this.tokenFor(verification.id) });
+    const waLink = buildWaLink(this.config.whatsappBusinessNumber, waMessage);
+    return { waLink, waMessage, qrCode: await buildQrDataUrl(waLink) };
+  }
+}

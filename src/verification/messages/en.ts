@@ -1,0 +1,22 @@
+import { MessageCatalog } from './message.types';
+
+const app = (brand: string | null): string => (brand ? `the ${brand} app` : 'the app');
+const minutes = (n: number): string => (n === 1 ? '1 minute' : `${n} minutes`);
+
+export const en: MessageCatalog = {
+  inboundRequest: ({ brand, token }) =>
+    `Verify my number${brand ? ` for ${brand}` : ''}: ${token}. ` +
+    'Send this message without changing it.',
+  inboundConfirmed: ({ brand }) => `Your number is verified. You can go back to ${app(brand)}.`,
+  inboundCode: ({ brand, code, minutes: n }) =>
+    `${code} is your ${brand ? `${brand} ` : ''}verification code. ` +
+    `It expires in ${minutes(n)}.`,
+  inboundMismatch: ({ brand }) =>
+    'Sorry, this code was requested for a different phone number. ' +
+    `Please start again in ${app(brand)} with the number you use on WhatsApp.`,
+  inboundExpired: ({ brand }) =>
+    'This verification has expired or was already used. ' + `Please start again in ${app(brand)}.`,
+  inboundHelp: ({ brand }) => `To verify your number, use the link from ${app(brand)}.`,
+  otpCode: ({ brand, code }) =>
+    `${code} is your ${brand ? `${brand} ` : ''}verification code. Do not share it.`,
+};

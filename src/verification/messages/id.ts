@@ -1,0 +1,25 @@
+import { MessageCatalog } from './message.types';
+
+const app = (brand: string | null): string => (brand ? `aplikasi ${brand}` : 'aplikasi');
+
+/** Bahasa Indonesia. */
+export const id: MessageCatalog = {
+  inboundRequest: ({ brand, token }) =>
+    `Verifikasi nomor saya${brand ? ` untuk ${brand}` : ''}: ${token}. ` +
+    'Kirim pesan ini tanpa mengubahnya.',
+  inboundConfirmed: ({ brand }) =>
+    `Nomor Anda berhasil diverifikasi. Silakan kembali ke ${app(brand)}.`,
+  inboundCode: ({ brand, code, minutes }) =>
+    `${code} adalah kode verifikasi ${brand ? `${brand} ` : ''}Anda. ` +
+    `Kode ini berlaku selama ${minutes} menit.`,
+  inboundMismatch: ({ brand }) =>
+    'Maaf, kode ini diminta untuk nomor lain. ' +
+    `Silakan mulai lagi dari ${app(brand)} dengan nomor WhatsApp Anda.`,
+  inboundExpired: ({ brand }) =>
+    'Verifikasi ini sudah kedaluwarsa atau sudah digunakan. ' +
+    `Silakan mulai lagi dari ${app(brand)}.`,
+  inboundHelp: ({ brand }) => `Untuk memverifikasi nomor Anda, gunakan tautan dari ${app(brand)}.`,
+  otpCode: ({ brand, code }) =>
+    `${code} adalah kode verifikasi ${brand ? `${brand} ` : ''}Anda. ` +
+    'Jangan berikan kode ini kepada siapa pun.',
+};

@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { execute, insertable } from '../database/sql';
+import { Verification } from './entities/verification.entity';
+import { Channel, DeliveryStatus, VerificationStatus } from './verification.types';
+
+export interface VerificationFilter {
+  phone?: string;
+  status?: VerificationStatus;
+  cursor?: string;
+  limit: number;
+}
+
+/**
+ * Verification queries and state transitions. Every transition is one conditional UPDATE that only
+ * moves a `pending` row, checked by the number of rows it affected — never read-modify-write.
+ */
+@Injectable()
+export class VerificationRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private manager(manager?: EntityManager): EntityManager {
+    return manager ?? this.dataSource.manager;
+  }
+
+  insert(manager: EntityManager, verification: Verification): Promise<unknown> {
+    return manager.insert(Verification, insertable(verification));
+  }
+
+  findForApp(appId: string, id: string, manager?: EntityManager): Promise<Verification | null> {
+    return this.manager(manager).findOneBy(Verification, { id, appId });
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<Verification | null> {
+    return this.manager(manager).findOneBy(Verification, { id });
+  }
+
+  findLatestPendingByPhone(appId: string, phone: string): Promise<Verification | null> {
+    return this.dataSource.getRepository(Verification).findOne({
+      where: { appId, phone, status: VerificationStatus.PENDING },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
+  }
+
+  findByTokenHash(tokenHash: string, manager?: EntityManager): Promise<Verification | null> {
+    return this.manager(manager).findOneBy(Verification, { tokenHash });
+  }
+
+  /** One page, newest first, keyset-paginated by id (ids are time-ordered). */
+  async listForApp(appId: string, filter: VerificationFilter): Promise<Verification[]> {
+    const query = this.dataSource
+      .getRepository(Verification)
+      .createQueryBuilder('v')
+      .where('v.app_id = :appId', { appId })
+      .orderBy('v.id', 'DESC')
+      .limit(filter.limit);
+    if (filter.phone) query.andWhere('v.phone = :phone', { phone: filter.phone });
+    if (filter.status) query.andWhere('v.status = :status', { status: filter.status });
+    if (filter.cursor) query.andWhere('v.id < :cursor', { cursor: filter.cursor });
+    return query.getMany();
+  }
+
+  /** Approves when the code hash still is `codeHash` and the verification is pending, unexpired and not locked out. */
+  approveIfCodeMatches(manager: EntityManager, id: string, codeHash: string, now: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?
+       WHERE id = ? AND status = ? AND code_hash = ? AND expires_at > ? AND attempts < max_attempts`,
+      [VerificationStatus.APPROVED, now, now, id, VerificationStatus.PENDING, codeHash, now],
+    );
+  }
+
+  /** Approves a pending verification outright (inbound `confirm`), recording the sender. */
+  approveInbound(manager: EntityManager, id: string, phone: string | null, countryCode: string | null, waUserId: string | null, now: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?, phone = COALESCE(phone, ?),
+         country_code = COALESCE(country_code, ?), wa_user_id = COALESCE(?, wa_user_id)
+       WHERE id = ? AND status = ? AND expires_at > ?`,
+      [VerificationStatus.APPROVED, now, now, phone, countryCode, waUserId, id, VerificationStatus.PENDING, now],
+    );
+  }
+
+  /**
+   * Counts a wrong code. The status moves to `max_attempts_reached` with the last allowed attempt.
+   * `status` is assigned before `attempts` so both engines read the old attempt count.
+   */
+  recordFailedAttempt(manager: EntityManager, id: string, now: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications
+       SET status = CASE WHEN attempts + 1 >= max_attempts THEN ? ELSE status END, attempts = attempts + 1, updated_at = ?
+       WHERE id = ? AND status = ? AND expires_at > ? AND attempts < max_attempts`,
+      [VerificationStatus.MAX_ATTEMPTS_REACHED, now, id, VerificationStatus.PENDING, now],
+    );
+  }
+
+  expireIfDue(manager: EntityManager, id: string, now: number): Promise<number> {
+    return execute(manager, `UPDATE verifications SET status = ?, updated_at = ? WHERE id = ? AND status = ? AND expires_at <= ?`, [
+      VerificationStatus.EXPIRED,
+      now,
+      id,
+      VerificationStatus.PENDING,
+      now,
+    ]);
+  }
+
+  cancelIfPending(manager: EntityManager, id: string, now: number): Promise<number> {
+    return execute(manager, `UPDATE verifications SET status = ?, updated_at = ? WHERE id = ? AND status = ?`, [
+      VerificationStatus.CANCELED,
+      now,
+      id,
+      VerificationStatus.PENDING,
+    ]);
+  }
+
+  failIfPending(manager: EntityManager, id: string, error: string, now: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications SET status = ?, delivery_status = ?, delivery_error = ?, updated_at = ? WHERE id = ? AND status = ?`,
+      [VerificationStatus.FAILED, DeliveryStatus.FAILED, error.slice(0, 255), now, id, VerificationStatus.PENDING],
+    );
+  }
+
+  /**
+   * Claims a send: replaces the code hash (the old code stops working) and counts the send, only if
+   * the verification is pending, unexpired, under its send limit and outside the cooldown.
+   */
+  claimSend(manager: EntityManager, id: string, codeHash: string, now: number, cooldownMs: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications SET code_hash = ?, sends = sends + 1, last_sent_at = ?, updated_at = ?,
+         delivery_status = ?, delivery_message_id = NULL, delivery_error = NULL
+       WHERE id = ? AND status = ? AND expires_at > ? AND sends < max_sends AND (last_sent_at IS NULL OR last_sent_at <= ?)`,
+      [codeHash, now, now, DeliveryStatus.QUEUED, id, VerificationStatus.PENDING, now, now - cooldownMs],
+    );
+  }
+
+  recordDelivery(manager: EntityManager, id: string, channel: Channel, status: DeliveryStatus, messageId: string | null, error: string | null, now: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?, updated_at = ? WHERE id = ?`,
+      [channel, status, messageId, error ? error.slice(0, 255) : null, now, id],
+    );
+  }
+}

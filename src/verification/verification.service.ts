@@ -1,0 +1,291 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CreationGuard } from '../abuse/creation-guard.service';
+import { App } from '../apps/entities/app.entity';
+import { Actor } from '../auth/auth.types';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { maskPhone } from '../common/phone-mask';
+import { DomainException, ErrorCode, notFound } from '../common/errors';
+import { newId } from '../common/ids';
+import { normalisePhone, NormalisedPhone } from '../common/phone';
+import { WebhookEventType } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
+import { CodeHasher } from './code-hasher';
+import { CodeSender } from './code-sender.service';
+import { CheckResultDto, VerificationPageDto, VerificationResponseDto } from './dto/verification-response.dto';
+import { CreateVerificationDto } from './dto/create-verification.dto';
+import { ListVerificationsQueryDto } from './dto/list-verifications.dto';
+import { Verification } from './entities/verification.entity';
+import { IdempotencyService } from './idempotency.service';
+import { InboundLinkService } from './inbound-link.service';
+import { OtpGenerator } from './otp-generator';
+import { VerificationRepository } from './verification.repository';
+import { Channel, DeliveryStatus, Flow, InboundReply, MAX_CHECK_ATTEMPTS, MAX_SENDS, RESEND_COOLDOWN_MS, VerificationStatus } from './verification.types';
+import { toVerificationView } from './verification.view';
+
+const METADATA_MAX_BYTES = 2048;
+
+/** The verification lifecycle seen from the app's API: create, read, check, resend, cancel. */
+@Injectable()
+export class VerificationService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly verifications: VerificationRepository,
+    private readonly hasher: CodeHasher,
+    private readonly otp: OtpGenerator,
+    private readonly sender: CodeSender,
+    private readonly inboundLinks: InboundLinkService,
+    private readonly idempotency: IdempotencyService,
+    private readonly creationGuard: CreationGuard,
+    private readonly audit: AuditService,
+    private readonly outbox: WebhookOutbox,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(app: App, dto: CreateVerificationDto, actor: Actor, idempotencyKey?: string): Promise<VerificationResponseDto> {
+    const flow = dto.flow ?? Flow.OUTBOUND;
+    const phone = this.parsePhone(dto.phone, flow);
+    this.assertRequestShape(dto, flow);
+    const replay = idempotencyKey ? await this.idempotency.find(app.id, idempotencyKey, dto) : null;
+    if (replay) return this.view(app, replay);
+    if (phone) await this.creationGuard.assertAllowed(app, phone, actor);
+
+    const now = this.clock.now();
+    const verification = this.newVerification(app, dto, flow, phone, now);
+    const code = flow === Flow.OUTBOUND ? this.otp.generate(verification.codeLength) : null;
+    if (code) {
+      verification.codeHash = await this.hasher.hash(verification.id, code);
+      verification.sends = 1;
+      verification.lastSentAt = now;
+      verification.deliveryChannel = verification.channel;
+      verification.deliveryStatus = DeliveryStatus.QUEUED;
+    } else {
+      verification.tokenHash = this.inboundLinks.tokenHash(verification.id);
+    }
+
+    const created = await this.idempotency.run(app.id, idempotencyKey, dto, verification.id, async (manager) => {
+      await this.verifications.insert(manager, verification);
+      await this.audit.record(
+        {
+          type: 'verification.created',
+          appId: app.id,
+          verificationId: verification.id,
+          actor,
+          data: { flow, channel: verification.channel, phone: maskPhone(verification.phone), fallbackChannels: verification.fallbackChannels, ttlSeconds: Math.round((verification.expiresAt - now) / 1000) },
+        },
+        manager,
+      );
+    });
+    if (!created) return this.view(app, (await this.idempotency.find(app.id, idempotencyKey!, dto))!);
+
+    if (code) {
+      const outcome = await this.sender.sendCode(app, verification, code, [verification.channel, ...verification.fallbackChannels], actor, { failVerificationOnError: true });
+      if (!outcome.ok) {
+        throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', { extra: { id: verification.id } });
+      }
+      Object.assign(verification, { deliveryChannel: outcome.channel, deliveryStatus: outcome.status, deliveryMessageId: outcome.messageId });
+    }
+    return this.view(app, verification);
+  }
+
+  async get(app: App, id: string): Promise<VerificationResponseDto> {
+    return this.view(app, await this.findOrThrow(app, id));
+  }
+
+  async list(app: App, query: ListVerificationsQueryDto): Promise<VerificationPageDto> {
+    const limit = query.limit ?? 20;
+    const phone = query.phone ? this.parsePhone(query.phone, Flow.OUTBOUND)!.e164 : undefined;
+    const rows = await this.verifications.listForApp(app.id, { phone, status: query.status, cursor: query.cursor, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    return { data: page.map((row) => toVerificationView(row)), nextCursor: rows.length > limit ? page[page.length - 1].id : null };
+  }
+
+  async check(app: App, id: string, code: string, actor: Actor): Promise<CheckResultDto> {
+    return this.checkVerification(app, await this.findOrThrow(app, id), code, actor);
+  }
+
+  async checkByPhone(app: App, phoneInput: string, code: string, actor: Actor): Promise<CheckResultDto> {
+    const phone = this.parsePhone(phoneInput, Flow.OUTBOUND)!;
+    const verification = await this.verifications.findLatestPendingByPhone(app.id, phone.e164);
+    if (!verification) throw notFound('Pending verification for this phone');
+    return this.checkVerification(app, verification, code, actor);
+  }
+
+  async resend(app: App, id: string, channel: Channel | undefined, actor: Actor): Promise<VerificationResponseDto> {
+    const verification = await this.findOrThrow(app, id);
+    if (verification.flow !== Flow.OUTBOUND && verification.inboundReply !== InboundReply.CODE) {
+      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'An inbound confirmation has no code to resend');
+    }
+    if (!verification.phone) throw new DomainException(ErrorCode.VALIDATION_FAILED, 'Nobody has written in for this verification yet');
+    const now = this.clock.now();
+    await this.expireIfDue(app, verification, now, actor);
+    const code = this.otp.generate(verification.codeLength);
+    const codeHash = await this.hasher.hash(verification.id, code);
+    const channels = channel ? [channel, ...verification.fallbackChannels.filter((c) => c !== channel)] : [verification.channel, ...verification.fallbackChannels];
+    const claimed = await this.dataSource.transaction(async (manager) => {
+      if ((await this.verifications.claimSend(manager, verification.id, codeHash, now, RESEND_COOLDOWN_MS)) !== 1) return false;
+      await this.audit.record({ type: 'verification.resend', appId: app.id, verificationId: verification.id, actor, data: { channel: channels[0], send: verification.sends + 1 } }, manager);
+      return true;
+    });
+    if (!claimed) throw await this.resendRefusal(app, verification.id, now);
+    const fresh = (await this.verifications.findForApp(app.id, verification.id))!;
+    const outcome = await this.sender.sendCode(app, fresh, code, channels, actor, { failVerificationOnError: false });
+    if (!outcome.ok) throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', { extra: { id: verification.id } });
+    return this.view(app, { ...fresh, deliveryChannel: outcome.channel, deliveryStatus: outcome.status, deliveryMessageId: outcome.messageId });
+  }
+
+  async cancel(app: App, id: string, actor: Actor): Promise<VerificationResponseDto> {
+    const verification = await this.findOrThrow(app, id);
+    const now = this.clock.now();
+    const canceled = await this.dataSource.transaction(async (manager) => {
+      if ((await this.verifications.cancelIfPending(manager, id, now)) !== 1) return false;
+      await this.audit.record({ type: 'verification.canceled', appId: app.id, verificationId: id, actor }, manager);
+      return true;
+    });
+    if (!canceled) throw notPending((await this.verifications.findForApp(app.id, id))!.status);
+    return this.view(app, { ...verification, status: VerificationStatus.CANCELED, updatedAt: now });
+  }
+
+  /**
+   * Checks a code. Approval is one conditional UPDATE on the code hash that was compared, so a right
+   * code approves exactly once however many requests race; wrong codes are counted atomically.
+   */
+  private async checkVerification(app: App, verification: Verification, code: string, actor: Actor): Promise<CheckResultDto> {
+    const now = this.clock.now();
+    if (verification.status !== VerificationStatus.PENDING) throw notPending(verification.status);
+    await this.expireIfDue(app, verification, now, actor);
+    if (!verification.codeHash) throw new DomainException(ErrorCode.VALIDATION_FAILED, 'No code has been sent for this verification yet');
+    const normalised = code.trim();
+    const matches = /^\d{4,10}$/.test(normalised) && (await this.hasher.verify(verification.id, normalised, verification.codeHash));
+
+    if (matches) {
+      const approved = await this.dataSource.transaction(async (manager) => {
+        if ((await this.verifications.approveIfCodeMatches(manager, verification.id, verification.codeHash!, now)) !== 1) return null;
+        const result: Verification = { ...verification, status: VerificationStatus.APPROVED, approvedAt: now, updatedAt: now };
+        await this.audit.record({ type: 'check.succeeded', appId: app.id, verificationId: verification.id, actor, data: { attempt: verification.attempts + 1 } }, manager);
+        await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
+        return result;
+      });
+      if (approved) return { id: approved.id, status: approved.status, valid: true };
+      return this.afterLostRace(app, verification.id, actor);
+    }
+
+    const result = await this.dataSource.transaction(async (manager) => {
+      if ((await this.verifications.recordFailedAttempt(manager, verification.id, now)) !== 1) return null;
+      const after = (await this.verifications.findById(verification.id, manager))!;
+      const lockedOut = after.status === VerificationStatus.MAX_ATTEMPTS_REACHED;
+      await this.audit.record({ type: lockedOut ? 'check.max_attempts' : 'check.failed', appId: app.id, verificationId: verification.id, actor, data: { attempt: after.attempts } }, manager);
+      if (lockedOut) await this.outbox.enqueue(manager, app, WebhookEventType.MAX_ATTEMPTS_REACHED, after);
+      return after;
+    });
+    if (!result) return this.afterLostRace(app, verification.id, actor);
+    return { id: result.id, status: result.status, valid: false, attemptsRemaining: Math.max(0, result.maxAttempts - result.attempts) };
+  }
+
+  /** The conditional update matched nothing: someone else moved the verification first (or a resend replaced the code). */
+  private async afterLostRace(app: App, id: string, actor: Actor): Promise<CheckResultDto> {
+    const current = (await this.verifications.findForApp(app.id, id))!;
+    if (current.status !== VerificationStatus.PENDING) throw notPending(current.status);
+    await this.expireIfDue(app, current, this.clock.now(), actor);
+    return { id, status: current.status, valid: false, attemptsRemaining: Math.max(0, current.maxAttempts - current.attempts) };
+  }
+
+  /** Expiry is enforced whenever a verification is used: a due one becomes `expired` and answers 409. */
+  private async expireIfDue(app: App, verification: Verification, now: number, actor: Actor): Promise<void> {
+    if (verification.expiresAt > now) return;
+    await this.dataSource.transaction(async (manager) => {
+      if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return;
+      await this.audit.record({ type: 'verification.expired', appId: app.id, verificationId: verification.id, actor }, manager);
+      await this.outbox.enqueue(manager, app, WebhookEventType.EXPIRED, { ...verification, status: VerificationStatus.EXPIRED, updatedAt: now });
+    });
+    throw notPending(VerificationStatus.EXPIRED);
+  }
+
+  private async resendRefusal(app: App, id: string, now: number): Promise<DomainException> {
+    const current = (await this.verifications.findForApp(app.id, id))!;
+    if (current.status !== VerificationStatus.PENDING) return notPending(current.status);
+    if (current.expiresAt <= now) return notPending(VerificationStatus.EXPIRED);
+    if (current.sends >= current.maxSends) {
+      return new DomainException(ErrorCode.MAX_SENDS_REACHED, `At most ${current.maxSends} sends per verification`, {
+        retryAfterSeconds: Math.ceil((current.expiresAt - now) / 1000),
+      });
+    }
+    const wait = (current.lastSentAt ?? now) + RESEND_COOLDOWN_MS - now;
+    return new DomainException(ErrorCode.RESEND_TOO_SOON, 'Wait before sending another code', { retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) });
+  }
+
+  private async findOrThrow(app: App, id: string): Promise<Verification> {
+    const verification = id.length <= 36 ? await this.verifications.findForApp(app.id, id) : null;
+    if (!verification) throw notFound('Verification');
+    return verification;
+  }
+
+  private async view(app: App, verification: Verification): Promise<VerificationResponseDto> {
+    const link = verification.flow === Flow.INBOUND && verification.status === VerificationStatus.PENDING ? await this.inboundLinks.linkFor(app, verification) : null;
+    return toVerificationView(verification, link);
+  }
+
+  private parsePhone(input: string | undefined, flow: Flow): NormalisedPhone | null {
+    if (input === undefined || input === null) {
+      if (flow === Flow.OUTBOUND) {
+        throw new DomainException(ErrorCode.VALIDATION_FAILED, 'phone is required for the outbound flow', { details: [{ field: 'phone', message: 'phone is required for the outbound flow' }] });
+      }
+      return null;
+    }
+    const phone = normalisePhone(input);
+    if (!phone) throw new DomainException(ErrorCode.INVALID_PHONE, 'phone is not a valid international number (E.164, e.g. +6281212345678)');
+    return phone;
+  }
+
+  private assertRequestShape(dto: CreateVerificationDto, flow: Flow): void {
+    if (dto.metadata !== undefined && Buffer.byteLength(JSON.stringify(dto.metadata)) > METADATA_MAX_BYTES) {
+      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'metadata must be at most 2 KB of JSON', { details: [{ field: 'metadata', message: 'at most 2 KB' }] });
+    }
+    if (flow === Flow.INBOUND && (dto.channel ?? Channel.WHATSAPP) !== Channel.WHATSAPP) {
+      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'The inbound flow works on WhatsApp only', { details: [{ field: 'channel', message: 'must be whatsapp for inbound' }] });
+    }
+    const channel = dto.channel ?? Channel.WHATSAPP;
+    if ((dto.fallbackChannels ?? []).includes(channel)) {
+      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'fallbackChannels must not repeat the channel', { details: [{ field: 'fallbackChannels', message: 'must not contain the primary channel' }] });
+    }
+  }
+
+  private newVerification(app: App, dto: CreateVerificationDto, flow: Flow, phone: NormalisedPhone | null, now: number): Verification {
+    return Object.assign(new Verification(), {
+      id: newId(),
+      appId: app.id,
+      flow,
+      phone: phone?.e164 ?? null,
+      countryCode: phone?.callingCode ?? null,
+      channel: dto.channel ?? Channel.WHATSAPP,
+      fallbackChannels: [...new Set(dto.fallbackChannels ?? [])],
+      locale: dto.locale ?? app.defaultLocale,
+      codeLength: dto.codeLength ?? app.codeLength,
+      status: VerificationStatus.PENDING,
+      codeHash: null,
+      attempts: 0,
+      maxAttempts: MAX_CHECK_ATTEMPTS,
+      sends: 0,
+      maxSends: MAX_SENDS,
+      lastSentAt: null,
+      expiresAt: now + (dto.ttlSeconds ?? app.ttlSeconds) * 1000,
+      createdAt: now,
+      updatedAt: now,
+      approvedAt: null,
+      metadata: dto.metadata ?? null,
+      waUserId: null,
+      inboundReply: flow === Flow.INBOUND ? (dto.inboundReply ?? InboundReply.CONFIRM) : null,
+      tokenHash: null,
+      deliveryChannel: null,
+      deliveryStatus: null,
+      deliveryMessageId: null,
+      deliveryError: null,
+    } satisfies Verification);
+  }
+}
+
+function notPending(status: VerificationStatus): DomainException {
+  return new DomainException(ErrorCode.VERIFICATION_NOT_PENDING, `Verification is ${status}, not pending`, { extra: { status } });
+}

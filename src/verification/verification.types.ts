@@ -1,0 +1,47 @@
+/** Vocabulary of a verification, shared by every module (values are part of the public contract). */
+export enum VerificationStatus {
+  PENDING = 'pending',
+  APPROVED = 'approved',
+  CANCELED = 'canceled',
+  EXPIRED = 'expired',
+  MAX_ATTEMPTS_REACHED = 'max_attempts_reached',
+  FAILED = 'failed',
+}
+
+export enum Flow {
+  OUTBOUND = 'outbound',
+  INBOUND = 'inbound',
+}
+
+export enum Channel {
+  WHATSAPP = 'whatsapp',
+  SMS = 'sms',
+}
+
+export enum InboundReply {
+  CONFIRM = 'confirm',
+  CODE = 'code',
+}
+
+export enum DeliveryStatus {
+  QUEUED = 'queued',
+  ACCEPTED = 'accepted',
+  SENT = 'sent',
+  DELIVERED = 'delivered',
+  READ = 'read',
+  FAILED = 'failed',
+}
+
+/** Order of delivery statuses: a late `sent` never overwrites `read`. `failed` always wins. */
+export const DELIVERY_STATUS_RANK: Record<DeliveryStatus, number> = {
+  [DeliveryStatus.QUEUED]: 0,
+  [DeliveryStatus.ACCEPTED]: 1,
+  [DeliveryStatus.SENT]: 2,
+  [DeliveryStatus.DELIVERED]: 3,
+  [DeliveryStatus.READ]: 4,
+  [DeliveryStatus.FAILED]: 5,
+};
+
+export const MAX_CHECK_ATTEMPTS = 5;
+export const MAX_SENDS = 5;
+export const RESEND_COOLDOWN_MS = 30_000;

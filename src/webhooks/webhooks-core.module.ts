@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { WebhookOutbox } from './webhook-outbox.service';
+import { WebhookUrlPolicy } from './webhook-url.policy';
+
+/** What other modules need of client webhooks: the outbox to enqueue into and the URL policy. */
+@Module({
+  providers: [WebhookOutbox, WebhookUrlPolicy],
+  exports: [WebhookOutbox, WebhookUrlPolicy],
+})
+export class WebhooksCoreModule {}
