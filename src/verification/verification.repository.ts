@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { execute, insertable } from '../database/sql';
+import { VerificationMessage } from './entities/verification-message.entity';
 import { Verification } from './entities/verification.entity';
-import { Channel, DeliveryStatus, VerificationStatus } from './verification.types';
+import { Channel, DELIVERY_STATUS_RANK, DeliveryStatus, VerificationStatus } from './verification.types';
 
 export interface VerificationFilter {
   phone?: string;
@@ -144,4 +145,64 @@ export class VerificationRepository {
       [channel, status, messageId, error ? error.slice(0, 255) : null, now, id],
     );
   }
+
+  /**
+   * Issues a code for an inbound `code` verification: replaces the code hash (an older code stops
+   * working), counts the send and records the sender, only while the verification is pending,
+   * unexpired, under its send limit, outside the cooldown, and its phone is still `expectedPhone`
+   * (null: nobody has written in yet, so a concurrent sender cannot take it over).
+   */
+  issueInboundCode(
+    manager: EntityManager,
+    id: string,
+    codeHash: string,
+    expectedPhone: string | null,
+    sender: { phone: string; countryCode: string | null; waUserId: string | null },
+    now: number,
+    cooldownMs: number,
+  ): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications SET code_hash = ?, sends = sends + 1, last_sent_at = ?, updated_at = ?,
+         phone = COALESCE(phone, ?), country_code = COALESCE(country_code, ?), wa_user_id = COALESCE(?, wa_user_id),
+         delivery_status = ?, delivery_message_id = NULL, delivery_error = NULL
+       WHERE id = ? AND status = ? AND expires_at > ? AND sends < max_sends AND (last_sent_at IS NULL OR last_sent_at <= ?)
+         AND ${expectedPhone === null ? 'phone IS NULL' : 'phone = ?'}`,
+      [
+        codeHash, now, now, sender.phone, sender.countryCode, sender.waUserId, DeliveryStatus.QUEUED,
+        id, VerificationStatus.PENDING, now, now - cooldownMs, ...(expectedPhone === null ? [] : [expectedPhone]),
+      ],
+    );
+  }
+
+  /** A message we sent, by the provider's id for it (delivery status callbacks). */
+  findMessageByProviderId(provider: string, providerMessageId: string): Promise<VerificationMessage | null> {
+    return this.dataSource.manager.findOneBy(VerificationMessage, { provider, providerMessageId });
+  }
+
+  /** Moves a sent message's status forward only (DELIVERY_STATUS_RANK): a late `sent` never overwrites `read`; `failed` wins. */
+  advanceMessageStatus(manager: EntityManager, messageId: string, status: DeliveryStatus, error: string | null, now: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verification_messages SET status = ?, error = COALESCE(?, error), updated_at = ?
+       WHERE id = ? AND ${deliveryRankSql('status')} < ?`,
+      [status, error ? error.slice(0, 255) : null, now, messageId, DELIVERY_STATUS_RANK[status]],
+    );
+  }
+
+  /** Moves the delivery status forward, only while `providerMessageId` is the verification's current delivery message. */
+  advanceDeliveryStatus(manager: EntityManager, id: string, providerMessageId: string, status: DeliveryStatus, error: string | null, now: number): Promise<number> {
+    return execute(
+      manager,
+      `UPDATE verifications SET delivery_status = ?, delivery_error = COALESCE(?, delivery_error), updated_at = ?
+       WHERE id = ? AND delivery_message_id = ? AND (delivery_status IS NULL OR ${deliveryRankSql('delivery_status')} < ?)`,
+      [status, error ? error.slice(0, 255) : null, now, id, providerMessageId, DELIVERY_STATUS_RANK[status]],
+    );
+  }
+}
+
+/** SQL rank of a delivery status column, from the DELIVERY_STATUS_RANK constants (unknown values rank lowest). */
+function deliveryRankSql(column: string): string {
+  const cases = Object.entries(DELIVERY_STATUS_RANK).map(([status, rank]) => `WHEN '${status}' THEN ${rank}`);
+  return `(CASE ${column} ${cases.join(' ')} ELSE -1 END)`;
 }

@@ -1,0 +1,382 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { App } from '../apps/entities/app.entity';
+import { AuditService } from '../audit/audit.service';
+import { Actor } from '../auth/auth.types';
+import { Clock } from '../common/clock';
+import { normalisePhone } from '../common/phone';
+import { maskPhone } from '../common/phone-mask';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { InboundMessageEvent } from '../providers/messaging-provider';
+import { AllChannelsFailedError, ProviderRegistry } from '../providers/provider-registry';
+import { CodeHasher } from '../verification/code-hasher';
+import { CodeSender } from '../verification/code-sender.service';
+import { MessagePurpose } from '../verification/entities/verification-message.entity';
+import { Verification } from '../verification/entities/verification.entity';
+import { findTokenInText, hashToken } from '../verification/inbound-token';
+import { renderMessage } from '../verification/messages';
+import { OtpGenerator } from '../verification/otp-generator';
+import { VerificationRepository } from '../verification/verification.repository';
+import {
+  Channel,
+  RESEND_COOLDOWN_MS,
+  VerificationStatus,
+} from '../verification/verification.types';
+import { WebhookEventType } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
+import { InboxRepository } from './inbox.repository';
+import { decideInboundOutcome, InboundOutcome, InboundSenderIdentity } from './inbound-outcome';
+import { InboundSenderRepository } from './inbound-sender.repository';
+
+const RATE_WINDOW_MS = 60_000;
+const HELP_INTERVAL_MS = 60 * 60_000;
+
+interface Matched {
+  app: App;
+  verification: Verification;
+  event: InboundMessageEvent;
+  sender: InboundSenderIdentity;
+  actor: Actor;
+}
+
+/**
+ * What a person's message to the business number does. The token in the text names the
+ * verification; the sender is matched against its phone; every effect is a conditional update
+ * committed together with its audit entries and client-webhook events, so processing the same
+ * message again changes nothing twice. Replies go out after the commit.
+ *
+ * A repeated message for a `code` verification issues a fresh code under the same limits as
+ * `/resend` (at most `maxSends` codes, none within the 30 s cooldown); otherwise no new code and no
+ * reply (audited as `inbound.code_throttled`).
+ */
+@Injectable()
+export class InboundMessageHandler {
+  private readonly logger = new Logger(InboundMessageHandler.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly verifications: VerificationRepository,
+    private readonly inbox: InboxRepository,
+    private readonly senders: InboundSenderRepository,
+    private readonly codeSender: CodeSender,
+    private readonly registry: ProviderRegistry,
+    private readonly hasher: CodeHasher,
+    private readonly otp: OtpGenerator,
+    private readonly audit: AuditService,
+    private readonly outbox: WebhookOutbox,
+    private readonly clock: Clock,
+  ) {}
+
+  /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
+  async handle(event: InboundMessageEvent, actor: Actor, firstAttempt: boolean): Promise<void> {
+    const sender: InboundSenderIdentity = { phone: event.from, waUserId: event.waUserId };
+    const senderKey = `${event.provider}:${event.from ?? `user:${event.waUserId ?? 'unknown'}`}`;
+    const basics = {
+      provider: event.provider,
+      channel: event.channel,
+      from: maskPhone(event.from),
+      phoneHidden: event.from === null,
+      messageId: event.messageId,
+    };
+    const now = this.clock.now();
+
+    if (event.channel !== Channel.WHATSAPP) {
+      if (firstAttempt)
+        await this.audit.record({
+          type: 'inbound.ignored',
+          appId: null,
+          actor,
+          data: { ...basics, reason: 'not_whatsapp' },
+        });
+      return;
+    }
+    if (
+      firstAttempt &&
+      !(await this.senders.countMessage(
+        senderKey,
+        now,
+        RATE_WINDOW_MS,
+        this.config.rateLimits.inboundSenderPerMinute,
+      ))
+    ) {
+      await this.audit.record({
+        type: 'inbound.dropped',
+        appId: null,
+        actor,
+        data: { ...basics, reason: 'sender_rate_limited' },
+      });
+      return;
+    }
+
+    const token = event.text ? findTokenInText(event.text) : null;
+    const verification = token ? await this.verifications.findByTokenHash(hashToken(token)) : null;
+    const app = verification ? await this.inbox.findApp(verification.appId) : null;
+    if (firstAttempt) {
+      await this.audit.record({
+        type: 'inbound.received',
+        appId: app?.id ?? null,
+        verificationId: verification?.id ?? null,
+        actor,
+        data: { ...basics, hasToken: token !== null },
+      });
+    }
+    if (!verification || !app) {
+      await this.unmatched(
+        event,
+        senderKey,
+        token === null ? 'no_token' : 'unknown_token',
+        actor,
+        basics,
+      );
+      return;
+    }
+    await this.resolve(
+      { app, verification, event, sender, actor },
+      decideInboundOutcome(verification, sender, now),
+      false,
+    );
+  }
+
+  private async resolve(m: Matched, outcome: InboundOutcome, isRetry: boolean): Promise<void> {
+    switch (outcome.kind) {
+      case 'confirm':
+        return this.confirm(m, isRetry);
+      case 'code':
+        return this.issueCode(m, isRetry);
+      case 'mismatch':
+      case 'phone_hidden':
+        return this.mismatch(m, outcome.kind);
+      case 'expired':
+        return this.expire(m);
+      case 'not_pending':
+        return this.refuseNotPending(m, outcome.status);
+    }
+  }
+
+  /** A conditional update lost: someone changed the verification meanwhile. Decide once more on fresh state. */
+  private async afterLostRace(m: Matched, lost: 'confirm' | 'code'): Promise<void> {
+    const fresh = await this.verifications.findById(m.verification.id);
+    if (!fresh) return;
+    const outcome = decideInboundOutcome(fresh, m.sender, this.clock.now());
+    if (outcome.kind === lost) {
+      // Still looks right, so the refusal was the send limit or the cooldown (only `code` gets here).
+      await this.audit.record({
+        type: 'inbound.code_throttled',
+        appId: m.app.id,
+        verificationId: fresh.id,
+        actor: m.actor,
+        data: {
+          messageId: m.event.messageId,
+          reason: fresh.sends >= fresh.maxSends ? 'max_sends_reached' : 'resend_too_soon',
+        },
+      });
+      return;
+    }
+    await this.resolve({ ...m, verification: fresh }, outcome, true);
+  }
+
+  private async confirm(m: Matched, isRetry: boolean): Promise<void> {
+    const { app, verification, sender, actor, event } = m;
+    const now = this.clock.now();
+    const countryCode = sender.phone ? (normalisePhone(sender.phone)?.callingCode ?? null) : null;
+    const approved = await this.dataSource.transaction(async (manager) => {
+      if (
+        (await this.verifications.approveInbound(
+          manager,
+          verification.id,
+          sender.phone,
+          countryCode,
+          sender.waUserId,
+          now,
+        )) !== 1
+      )
+        return null;
+      const result: Verification = {
+        ...verification,
+        status: VerificationStatus.APPROVED,
+        approvedAt: now,
+        updatedAt: now,
+        phone: verification.phone ?? sender.phone,
+        countryCode: verification.countryCode ?? countryCode,
+        waUserId: sender.waUserId ?? verification.waUserId,
+      };
+      await this.audit.record(
+        {
+          type: 'inbound.matched',
+          appId: app.id,
+          verificationId: verification.id,
+          actor,
+          data: { messageId: event.messageId, from: maskPhone(sender.phone), reply: 'confirm' },
+        },
+        manager,
+      );
+      await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
+      return result;
+    });
+    if (!approved) {
+      if (!isRetry) await this.afterLostRace(m, 'confirm');
+      return;
+    }
+    if (sender.phone) {
+      await this.reply(m, approved, 'inboundConfirmed', MessagePurpose.CONFIRMATION);
+    }
+  }
+
+  private async issueCode(m: Matched, isRetry: boolean): Promise<void> {
+    const { app, verification, sender, actor, event } = m;
+    const phone = sender.phone!;
+    const now = this.clock.now();
+    const code = this.otp.generate(verification.codeLength);
+    const codeHash = await this.hasher.hash(verification.id, code);
+    const countryCode = normalisePhone(phone)?.callingCode ?? null;
+    const issued = await this.dataSource.transaction(async (manager) => {
+      const claimed = await this.verifications.issueInboundCode(
+        manager,
+        verification.id,
+        codeHash,
+        verification.phone,
+        { phone, countryCode, waUserId: sender.waUserId },
+        now,
+        RESEND_COOLDOWN_MS,
+      );
+      if (claimed !== 1) return false;
+      await this.audit.record(
+        {
+          type: 'inbound.matched',
+          appId: app.id,
+          verificationId: verification.id,
+          actor,
+          data: {
+            messageId: event.messageId,
+            from: maskPhone(phone),
+            reply: 'code',
+            send: verification.sends + 1,
+          },
+        },
+        manager,
+      );
+      return true;
+    });
+    if (!issued) {
+      if (!isRetry) await this.afterLostRace(m, 'code');
+      return;
+    }
+    const fresh = (await this.verifications.findById(verification.id)) ?? verification;
+    const minutes = Math.max(1, Math.ceil((fresh.expiresAt - this.clock.now()) / 60_000));
+    const text = renderMessage(fresh.locale, 'inboundCode', {
+      brand: app.brandName,
+      code,
+      minutes,
+    });
+    await this.codeSender.sendText(app, fresh, phone, text, MessagePurpose.CODE, actor);
+  }
+
+  private async mismatch(m: Matched, reason: 'mismatch' | 'phone_hidden'): Promise<void> {
+    const { app, verification, sender, actor, event } = m;
+    await this.dataSource.transaction(async (manager) => {
+      await this.audit.record(
+        {
+          type: 'inbound.mismatch',
+          appId: app.id,
+          verificationId: verification.id,
+          actor,
+          data: {
+            messageId: event.messageId,
+            from: maskPhone(sender.phone),
+            reason: reason === 'mismatch' ? 'other_phone' : 'phone_hidden',
+          },
+        },
+        manager,
+      );
+      await this.outbox.enqueue(manager, app, WebhookEventType.INBOUND_MISMATCH, verification);
+    });
+    // Without a visible phone there is no address to reply to (sending to a business-scoped user id is not supported yet).
+    if (sender.phone) await this.reply(m, verification, 'inboundMismatch', MessagePurpose.REFUSAL);
+  }
+
+  private async expire(m: Matched): Promise<void> {
+    const { app, verification, actor, event } = m;
+    const now = this.clock.now();
+    await this.dataSource.transaction(async (manager) => {
+      if ((await this.verifications.expireIfDue(manager, verification.id, now)) === 1) {
+        await this.audit.record(
+          { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
+          manager,
+        );
+        await this.outbox.enqueue(manager, app, WebhookEventType.EXPIRED, {
+          ...verification,
+          status: VerificationStatus.EXPIRED,
+          updatedAt: now,
+        });
+      }
+      await this.audit.record(
+        {
+          type: 'inbound.expired',
+          appId: app.id,
+          verificationId: verification.id,
+          actor,
+          data: { messageId: event.messageId, status: VerificationStatus.EXPIRED },
+        },
+        manager,
+      );
+    });
+    if (m.sender.phone) await this.reply(m, verification, 'inboundExpired', MessagePurpose.REFUSAL);
+  }
+
+  private async refuseNotPending(m: Matched, status: VerificationStatus): Promise<void> {
+    const { app, verification, actor, event } = m;
+    await this.audit.record({
+      type: 'inbound.expired',
+      appId: app.id,
+      verificationId: verification.id,
+      actor,
+      data: { messageId: event.messageId, status },
+    });
+    if (m.sender.phone) await this.reply(m, verification, 'inboundExpired', MessagePurpose.REFUSAL);
+  }
+
+  private async reply(
+    m: Matched,
+    verification: Verification,
+    key: 'inboundConfirmed' | 'inboundMismatch' | 'inboundExpired',
+    purpose: MessagePurpose,
+  ): Promise<void> {
+    const text = renderMessage(verification.locale, key, { brand: m.app.brandName });
+    await this.codeSender.sendText(m.app, verification, m.sender.phone!, text, purpose, m.actor);
+  }
+
+  /** No token, or one we do not know: a help reply at most once an hour per sender (no app, so neutral wording). */
+  private async unmatched(
+    event: InboundMessageEvent,
+    senderKey: string,
+    reason: 'no_token' | 'unknown_token',
+    actor: Actor,
+    basics: Record<string, unknown>,
+  ): Promise<void> {
+    const now = this.clock.now();
+    const helpSent =
+      event.from !== null && (await this.senders.claimHelp(senderKey, now, HELP_INTERVAL_MS));
+    await this.audit.record({
+      type: 'inbound.unmatched',
+      appId: null,
+      actor,
+      data: { ...basics, reason, helpSent },
+    });
+    if (!helpSent || !event.from) return;
+    const locale = normalisePhone(event.from)?.country === 'ID' ? 'id' : 'en';
+    try {
+      await this.registry.sendFirstAvailable(
+        { kind: 'text', to: event.from, text: renderMessage(locale, 'inboundHelp', {}), locale },
+        [Channel.WHATSAPP],
+      );
+    } catch (error) {
+      if (!(error instanceof AllChannelsFailedError)) throw error;
+      this.logger.warn(
+        `Help reply for inbound message ${event.messageId} failed: ${error.failures.map((f) => f.error).join('; ')}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { App } from '../apps/entities/app.entity';
+import { execute, isUniqueViolation } from '../database/sql';
+import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
+
+/**
+ * The inbox of provider notifications. A row is inserted once per dedupe key (the unique index
+ * decides, never a read first), then claimed with a lease by one worker at a time.
+ */
+@Injectable()
+export class InboxRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Inserts the row; false when an event with the same dedupe key is already in the inbox. */
+  async insertIfNew(event: InboundEvent): Promise<boolean> {
+    try {
+      await this.dataSource.manager.insert(InboundEvent, event);
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<InboundEvent | null> {
+    return this.dataSource.manager.findOneBy(InboundEvent, { id });
+  }
+
+  /** Ids of pending events that are due and not leased, oldest first. */
+  async findDueIds(now: number, limit: number): Promise<string[]> {
+    const rows = await this.dataSource
+      .getRepository(InboundEvent)
+      .createQueryBuilder('e')
+      .select('e.id', 'id')
+      .where('e.status = :status', { status: InboundEventStatus.PENDING })
+      .andWhere('e.next_attempt_at <= :now', { now })
+      .andWhere('(e.locked_until IS NULL OR e.locked_until < :now)', { now })
+      .orderBy('e.next_attempt_at', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
+  }
+
+  /** Takes the lease on a pending, due, unleased event; 1 when this caller got it. */
+  claim(id: string, now: number, leaseMs: number): Promise<number> {
+    return execute(
+      this.dataSource.manager,
+      `UPDATE inbound_events SET locked_until = ?
+       WHERE id = ? AND status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)`,
+      [now + leaseMs, id, InboundEventStatus.PENDING, now, now],
+    );
+  }
+
+  /** Done: the payload is replaced by its redacted form (no message text kept once processed). */
+  markProcessed(id: string, redactedPayload: string, now: number): Promise<number> {
+    return execute(
+      this.dataSource.manager,
+      `UPDATE inbound_events SET status = ?, payload = ?, processed_at = ?, locked_until = NULL, last_error = NULL WHERE id = ? AND status = ?`,
+      [InboundEventStatus.PROCESSED, redactedPayload, now, id, InboundEventStatus.PENDING],
+    );
+  }
+
+  /** Failed attempt: try again at `nextAttemptAt`, or give up (`failed`, payload redacted). */
+  recordFailure(
+    id: string,
+    attempts: number,
+    error: string,
+    nextAttemptAt: number | null,
+    redactedPayload: string,
+  ): Promise<number> {
+    const giveUp = nextAttemptAt === null;
+    return execute(
+      this.dataSource.manager,
+      `UPDATE inbound_events SET attempts = ?, last_error = ?, locked_until = NULL, status = ?, next_attempt_at = COALESCE(?, next_attempt_at)
+         ${giveUp ? ', payload = ?' : ''}
+       WHERE id = ? AND status = ?`,
+      [
+        attempts,
+        error.slice(0, 500),
+        giveUp ? InboundEventStatus.FAILED : InboundEventStatus.PENDING,
+        nextAttemptAt,
+        ...(giveUp ? [redactedPayload] : []),
+        id,
+        InboundEventStatus.PENDING,
+      ],
+    );
+  }
+
+  findApp(id: string): Promise<App | null> {
+    return this.dataSource.manager.findOneBy(App, { id });
+  }
+}
