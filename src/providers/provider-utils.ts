@@ -41,33 +41,3 @@ export function safeVendorText(text: string, code?: string): string {
   return result.length > 200 ? `${result.slice(0, 197)}...` : result;
 }
 
-/**
- * True when `fetch` was aborted by its `AbortSignal.timeout`. Checked by shape, not `instanceof`:
- * the DOMException may come from another realm (e.g. under jest).
- */
-export function isTimeout(error: unknown): boolean {
-  const name = isErrorLike(error) ? error.name : null;
-  return name === 'TimeoutError' || name === 'AbortError';
-}
-
-/** The low-level cause of a failed `fetch` (`ECONNREFUSED`, `ENOTFOUND`, …), when there is one. */
-export function networkCauseOf(error: unknown): string | null {
-  if (!isErrorLike(error) || !isRecord(error.cause)) return null;
-  const code = asString(error.cause.code);
-  return code && /^[A-Z_]{2,40}$/.test(code) ? code : null;
-}
-
-function isErrorLike(value: unknown): value is { name: unknown; cause?: unknown } {
-  return typeof value === 'object' && value !== null && 'name' in value;
-}
-
-/** Reads a response body as JSON, or null when it is empty or not JSON. */
-export async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (!text) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}

@@ -17,12 +17,10 @@ import {
   asArray,
   asString,
   isRecord,
-  isTimeout,
-  networkCauseOf,
   phoneFromProvider,
-  readJson,
   safeVendorText,
 } from '../provider-utils';
+import { ProviderHttpClient } from '../provider-http';
 
 /** Graph error codes that mean "throttled": worth another try later even though the HTTP status is 4xx. */
 const THROTTLING_CODES = new Set(['4', '80007', '130429', '131048', '131056']);
@@ -38,38 +36,28 @@ export class MetaWhatsappProvider implements MessagingProvider {
   readonly name = 'meta' as const;
   readonly channel = Channel.WHATSAPP;
   private readonly logger = new Logger(MetaWhatsappProvider.name);
+  private readonly http: ProviderHttpClient;
 
   constructor(
     private readonly config: MetaConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.http = new ProviderHttpClient('meta', config.timeoutMs);
+  }
 
   async send(message: OutboundMessage): Promise<SendResult> {
     const body = this.payloadFor(message);
     const url = `${this.config.apiBaseUrl}/${this.config.apiVersion}/${this.config.phoneNumberId}/messages`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${this.config.accessToken}`,
-          'content-type': 'application/json',
-          accept: 'application/json',
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.config.timeoutMs),
-      });
-    } catch (error) {
-      throw this.transportError(error);
-    }
-
-    let json: unknown;
-    try {
-      json = await readJson(response);
-    } catch (error) {
-      throw this.transportError(error);
-    }
-    if (!response.ok) throw this.httpError(response.status, json, message.code);
+    const { status, json } = await this.http.post(
+      url,
+      {
+        authorization: `Bearer ${this.config.accessToken}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      JSON.stringify(body),
+    );
+    if (status < 200 || status >= 300) throw this.httpError(status, json, message.code);
 
     const messageId = isRecord(json)
       ? asString(asArray(json.messages).filter(isRecord)[0]?.id)
@@ -144,16 +132,6 @@ export class MetaWhatsappProvider implements MessagingProvider {
     const [language, region] = (locale || 'en').trim().split(/[-_]/);
     const lang = (language || 'en').toLowerCase();
     return region ? `${lang}_${region.toUpperCase()}` : lang;
-  }
-
-  private transportError(error: unknown): DeliveryError {
-    if (isTimeout(error)) {
-      this.logger.warn(`Graph API timed out after ${this.config.timeoutMs} ms`);
-      return new DeliveryError(`meta request timed out after ${this.config.timeoutMs} ms`, true);
-    }
-    const cause = networkCauseOf(error);
-    this.logger.warn(`Graph API unreachable${cause ? ` (${cause})` : ''}`);
-    return new DeliveryError(`meta request failed${cause ? `: ${cause}` : ''}`, true);
   }
 
   private httpError(status: number, json: unknown, code: string | undefined): DeliveryError {

@@ -15,12 +15,10 @@ import {
 import {
   asString,
   isRecord,
-  isTimeout,
-  networkCauseOf,
   phoneFromProvider,
-  readJson,
   safeVendorText,
 } from '../provider-utils';
+import { ProviderHttpClient } from '../provider-http';
 
 const WHATSAPP_PREFIX = 'whatsapp:';
 
@@ -34,13 +32,16 @@ const INBOUND_STATUSES = new Set(['received', 'receiving']);
  */
 export class TwilioProvider implements MessagingProvider {
   readonly name = 'twilio' as const;
+  private readonly http: ProviderHttpClient;
   private readonly logger = new Logger(TwilioProvider.name);
 
   constructor(
     readonly channel: Channel,
     private readonly config: TwilioConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.http = new ProviderHttpClient('twilio', config.timeoutMs);
+  }
 
   async send(message: OutboundMessage): Promise<SendResult> {
     const from = this.channel === Channel.WHATSAPP ? this.config.whatsappFrom : this.config.smsFrom;
@@ -55,24 +56,16 @@ export class TwilioProvider implements MessagingProvider {
       'base64',
     );
 
-    let response: Response;
-    let json: unknown;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${credentials}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: form.toString(),
-        signal: AbortSignal.timeout(this.config.timeoutMs),
-      });
-      json = await readJson(response);
-    } catch (error) {
-      throw this.transportError(error);
-    }
-    if (!response.ok) throw this.httpError(response.status, json, message.code);
+    const { status: httpStatus, json } = await this.http.post(
+      url,
+      {
+        authorization: `Basic ${credentials}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      form.toString(),
+    );
+    if (httpStatus < 200 || httpStatus >= 300) throw this.httpError(httpStatus, json, message.code);
 
     const sid = isRecord(json) ? asString(json.sid) : null;
     if (!sid) throw new DeliveryError('twilio response without a message sid', false);
@@ -180,16 +173,6 @@ export class TwilioProvider implements MessagingProvider {
   private address(phone: string): string {
     if (this.channel !== Channel.WHATSAPP || phone.startsWith(WHATSAPP_PREFIX)) return phone;
     return `${WHATSAPP_PREFIX}${phone}`;
-  }
-
-  private transportError(error: unknown): DeliveryError {
-    if (isTimeout(error)) {
-      this.logger.warn(`Twilio API timed out after ${this.config.timeoutMs} ms`);
-      return new DeliveryError(`twilio request timed out after ${this.config.timeoutMs} ms`, true);
-    }
-    const cause = networkCauseOf(error);
-    this.logger.warn(`Twilio API unreachable${cause ? ` (${cause})` : ''}`);
-    return new DeliveryError(`twilio request failed${cause ? `: ${cause}` : ''}`, true);
   }
 
   private httpError(status: number, json: unknown, code: string | undefined): DeliveryError {
