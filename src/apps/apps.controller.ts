@@ -4,9 +4,9 @@ import { Auth, CurrentActor } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
 import { iso } from '../common/columns';
 import { ApiErrorResponses } from '../common/api-error.dto';
-import { AppDetails, AppsService, CreatedApp } from './apps.service';
+import { AppDetails, AppsService, CreatedApp, RotatedWebhookSecret } from './apps.service';
 import { ApiKeysService } from './api-keys.service';
-import { ApiKeyCreatedDto, AppResponseDto, CreateAppDto, CreatedAppResponseDto, UpdateAppDto } from './dto/app.dto';
+import { ApiKeyCreatedDto, AppResponseDto, CreateAppDto, CreatedAppResponseDto, UpdateAppDto, WebhookSecretRotatedDto } from './dto/app.dto';
 
 @ApiTags('apps (admin)')
 @ApiBearerAuth('admin')
@@ -53,6 +53,17 @@ export class AppsController {
   @ApiNoContentResponse({ description: 'Revoked.' })
   async revokeKey(@Param('id') id: string, @Param('keyId') keyId: string, @CurrentActor() actor: Actor): Promise<void> {
     await this.apiKeys.revoke(id, keyId, actor);
+  }
+
+  @Post(':id/webhook-secret/rotate')
+  @ApiOperation({ summary: 'Rotate the webhook secret (new one shown once; the previous one also signs for 24 h)' })
+  @ApiCreatedResponse({ type: WebhookSecretRotatedDto })
+  async rotateWebhookSecret(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<WebhookSecretRotatedDto> {
+    return this.toRotatedResponse(await this.apps.rotateWebhookSecret(id, actor));
+  }
+
+  private toRotatedResponse(rotated: RotatedWebhookSecret): WebhookSecretRotatedDto {
+    return { webhookSecret: rotated.webhookSecret, previousSecretExpiresAt: iso(rotated.previousSecretExpiresAt)! };
   }
 
   private toResponse({ app, apiKeys, countryBlocks }: AppDetails): AppResponseDto {

@@ -8,8 +8,10 @@ import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { notFound } from '../common/errors';
 import { newId } from '../common/ids';
+import { execute } from '../database/sql';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { newWebhookSecret } from '../webhooks/webhook-secret';
+import { PREVIOUS_SECRET_GRACE_MS } from '../webhooks/webhook-signer';
 import { ApiKeysService } from './api-keys.service';
 import { CreateAppDto, UpdateAppDto } from './dto/app.dto';
 import { ApiKey } from './entities/api-key.entity';
@@ -19,6 +21,11 @@ export interface AppDetails {
   app: App;
   apiKeys: ApiKey[];
   countryBlocks: CountryBlock[];
+}
+
+export interface RotatedWebhookSecret {
+  webhookSecret: string;
+  previousSecretExpiresAt: number;
 }
 
 export interface CreatedApp extends AppDetails {
@@ -97,6 +104,27 @@ export class AppsService {
       await this.audit.record({ type: 'app.updated', appId: id, actor, data: { fields } }, manager);
     });
     return this.details(id);
+  }
+
+  /**
+   * Replaces the webhook secret; the old one becomes the previous secret and keeps signing (as a second
+   * signature) for 24 h, so receivers can switch without losing events. One UPDATE: the current secret
+   * is copied before it is overwritten (MySQL assigns left to right, SQLite reads the old row).
+   */
+  async rotateWebhookSecret(id: string, actor: Actor): Promise<RotatedWebhookSecret> {
+    const now = this.clock.now();
+    const secret = newWebhookSecret();
+    const previousSecretExpiresAt = now + PREVIOUS_SECRET_GRACE_MS;
+    await this.dataSource.transaction(async (manager) => {
+      const changed = await execute(
+        manager,
+        'UPDATE apps SET previous_webhook_secret = webhook_secret, previous_webhook_secret_expires_at = ?, webhook_secret = ?, updated_at = ? WHERE id = ?',
+        [previousSecretExpiresAt, secret, now, id],
+      );
+      if (changed !== 1) throw notFound('App');
+      await this.audit.record({ type: 'webhook_secret.rotated', appId: id, actor, data: { previousSecretExpiresAt: new Date(previousSecretExpiresAt).toISOString() } }, manager);
+    });
+    return { webhookSecret: secret, previousSecretExpiresAt };
   }
 
   /**

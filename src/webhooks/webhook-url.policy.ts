@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup, LookupAddress } from 'node:dns';
+import { isIP, LookupFunction } from 'node:net';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DomainException, ErrorCode } from '../common/errors';
@@ -38,7 +39,30 @@ export class WebhookUrlPolicy {
     if (isIP(host) && isPrivateAddress(host)) return 'must not target a private, loopback or link-local address';
     return null;
   }
+
+  /**
+   * Send time: a DNS lookup for the HTTP client that refuses names resolving to a private address in
+   * production (checked on the address actually connected to, so a rebinding name cannot slip through).
+   * Null outside production: anything goes. IP literals are never looked up; {@link rejection} covers them.
+   */
+  connectLookup(): LookupFunction | null {
+    return this.config.isProduction ? publicOnlyLookup : null;
+  }
 }
+
+/** Resolves like `dns.lookup`, but fails with EPRIVATEADDR when any address of the name is private. */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    if (error) return callback(error, '', 0);
+    if (addresses.length === 0 || addresses.some((entry) => isPrivateAddress(entry.address))) {
+      const refused: NodeJS.ErrnoException = new Error(`${hostname} resolves to a private address`);
+      refused.code = 'EPRIVATEADDR';
+      return callback(refused, '', 0);
+    }
+    if (options.all) return (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, addresses);
+    return callback(null, addresses[0].address, addresses[0].family);
+  });
+};
 
 /** True for loopback, private (RFC 1918, ULA), link-local, CGNAT, unspecified and mapped equivalents. */
 export function isPrivateAddress(address: string): boolean {

@@ -145,3 +145,14 @@ export class ApiKeyCreatedDto {
   @ApiProperty({ description: 'The key. Shown only in this response.', example: 'wav_Zk3Q9xYwT1m2...' })
   apiKey: string;
 }
+
+export class WebhookSecretRotatedDto {
+  @ApiProperty({ description: 'The new secret that signs client webhooks. Shown only in this response.', example: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD' })
+  webhookSecret: string;
+
+  @ApiProperty({
+    description: 'Until then every webhook also carries a second `v1,` signature made with the previous secret (24 h).',
+    example: '2026-11-22T10:00:00.000Z',
+  })
+  previousSecretExpiresAt: string;
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { WebhookDeliveriesController } from './webhook-deliveries.controller';
+import { WebhookDeliveriesService } from './webhook-deliveries.service';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { WebhookDispatcher } from './webhook-dispatcher.service';
+import { WebhookHttpClient } from './webhook-http-client';
+import { WebhooksCoreModule } from './webhooks-core.module';
+
+/** Sending the client-webhook outbox (dispatcher) and the app's view of it (deliveries API). */
+@Module({
+  imports: [WebhooksCoreModule],
+  controllers: [WebhookDeliveriesController],
+  providers: [WebhookDispatcher, WebhookDeliveryRepository, WebhookDeliveriesService, WebhookHttpClient],
+})
+export class WebhooksModule {}
