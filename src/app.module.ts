@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AbuseModule } from './abuse/abuse.module';
+import { ApiKeyThrottlerGuard } from './abuse/api-key-throttler.guard';
+import { AuthFailureGuard } from './abuse/auth-failure.guard';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { ApiAuthGuard } from './auth/api-auth.guard';
@@ -8,9 +10,12 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ExpiryModule } from './expiry/expiry.module';
 import { HealthModule } from './health/health.module';
+import { InboundModule } from './inbound/inbound.module';
 import { ProvidersModule } from './providers/providers.module';
 import { VerificationModule } from './verification/verification.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -25,10 +30,16 @@ export class AppModule {
         AppsModule,
         ProvidersModule,
         VerificationModule,
+        InboundModule,
         AbuseModule,
+        ExpiryModule,
+        WebhooksModule,
       ],
       providers: [
+        // Guard order is registration order: refuse IPs that failed authentication too often, authenticate, then count per API key.
+        { provide: APP_GUARD, useExisting: AuthFailureGuard },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: APP_GUARD, useExisting: ApiKeyThrottlerGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
     };

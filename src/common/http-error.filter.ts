@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
+import { AuthFailureLimiter } from '../abuse/auth-failure-limiter';
 import { DomainException, ErrorCode, ErrorDetail } from './errors';
 
 interface ErrorBody {
@@ -25,8 +26,23 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
+  constructor(@Optional() private readonly authFailures?: AuthFailureLimiter) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (this.authFailures?.isAuthFailure(exception)) {
+      // Failed authentication (wrong key, bad webhook signature) is counted per IP; over the limit it answers 429.
+      const { ip } = host.switchToHttp().getRequest<{ ip?: string }>();
+      void this.authFailures
+        .recordFailure(ip)
+        .catch(() => null)
+        .then((limited) => this.send(reply, limited ?? exception));
+      return;
+    }
+    this.send(reply, exception);
+  }
+
+  private send(reply: FastifyReply, exception: unknown): void {
     const { body, retryAfterSeconds } = this.toBody(exception);
     if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
     void reply.status(body.statusCode).send(body);

@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { App } from '../apps/entities/app.entity';
+import { SYSTEM_ACTOR } from '../auth/auth.types';
+import { AuditService } from '../audit/audit.service';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Clock } from '../common/clock';
+import { DomainException, ErrorCode } from '../common/errors';
+import { newId } from '../common/ids';
+import { NormalisedPhone } from '../common/phone';
+import { CountryBlock } from './entities/country-block.entity';
+import {
+  baselinePerHour,
+  baselineRange,
+  exceedsVelocity,
+  HOUR_MS,
+  hourStart,
+  lastHourCount,
+  velocityThreshold,
+} from './velocity';
+import { VelocityRepository } from './velocity.repository';
+
+/** How long an instance trusts its answer to "is this code blocked?" (a new block elsewhere shows within this). */
+const BLOCK_CACHE_MS = 5_000;
+const CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * Velocity guard against SMS/WhatsApp pumping: when an app's creations towards one country calling
+ * code in the last hour exceed max(floor, multiplier × the usual hourly rate), that code is blocked
+ * for VELOCITY_BLOCK_DURATION (a `country_blocks` row, shown on GET /v1/apps/:id) and creations to it
+ * answer 403 `country_not_allowed`. See velocity.ts for the arithmetic.
+ *
+ * Hot path: the block lookup is cached for a few seconds per instance, and the baseline per hour
+ * bucket (it only changes when the hour does); each creation costs one upsert and one read.
+ */
+@Injectable()
+export class VelocityGuard {
+  private readonly logger = new Logger('VelocityGuard');
+  private readonly blockCache = new Map<string, { until: number | null; checkedAt: number }>();
+  private readonly baselineCache = new Map<string, number>();
+
+  constructor(
+    private readonly repository: VelocityRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.fraud.velocityGuardEnabled;
+  }
+
+  /** Throws 403 while the phone's calling code is blocked for the app. */
+  async assertNotBlocked(app: App, phone: NormalisedPhone): Promise<void> {
+    if (!this.enabled) return;
+    const now = this.clock.now();
+    const until = await this.blockedUntil(app.id, phone.callingCode, now);
+    if (until !== null) throw blocked(phone.callingCode, until);
+  }
+
+  /** Counts the creation; blocks the code (and refuses this creation) when the velocity is abnormal. */
+  async recordCreation(app: App, phone: NormalisedPhone): Promise<void> {
+    if (!this.enabled) return;
+    const now = this.clock.now();
+    const code = phone.callingCode;
+    const current = hourStart(now);
+    await this.repository.increment(app.id, code, current);
+    const counts = await this.repository.countsAt(app.id, code, [current, current - HOUR_MS]);
+    const count = lastHourCount(counts.get(current) ?? 0, counts.get(current - HOUR_MS) ?? 0, now);
+    const { velocityMultiplier: multiplier, velocityFloorPerHour: floor } = this.config.fraud;
+    if (count <= floor) return; // cannot exceed: skip the baseline
+    const baseline = await this.baseline(app.id, code, now);
+    if (!exceedsVelocity(count, baseline, multiplier, floor)) return;
+
+    const threshold = velocityThreshold(baseline, multiplier, floor);
+    const until = now + this.config.fraud.velocityBlockMs;
+    const block = Object.assign(new CountryBlock(), {
+      id: newId(),
+      appId: app.id,
+      callingCode: code,
+      blockedUntil: until,
+      reason:
+        `velocity: ${Math.round(count)} verifications in the last hour, over ${Math.round(threshold)}`.slice(
+          0,
+          255,
+        ),
+      createdAt: now,
+    } satisfies CountryBlock);
+    if (await this.repository.insertBlockUnlessActive(block, now)) {
+      this.logger.warn(
+        `Blocked +${code} for app ${app.id} until ${new Date(until).toISOString()} (${block.reason})`,
+      );
+      await this.audit.record({
+        type: 'fraud.country_blocked',
+        appId: app.id,
+        actor: SYSTEM_ACTOR,
+        data: {
+          callingCode: code,
+          country: phone.country,
+          lastHourCount: Math.round(count),
+          baselinePerHour: round2(baseline),
+          threshold: Math.round(threshold),
+          blockedUntil: new Date(until).toISOString(),
+        },
+      });
+    }
+    const activeUntil = (await this.repository.activeBlockUntil(app.id, code, now)) ?? until;
+    this.cache(this.blockCache, `${app.id}:${code}`, { until: activeUntil, checkedAt: now });
+    throw blocked(code, activeUntil);
+  }
+
+  private async blockedUntil(appId: string, code: string, now: number): Promise<number | null> {
+    const key = `${appId}:${code}`;
+    const cached = this.blockCache.get(key);
+    if (cached && now - cached.checkedAt < BLOCK_CACHE_MS)
+      return cached.until !== null && cached.until > now ? cached.until : null;
+    const until = await this.repository.activeBlockUntil(appId, code, now);
+    this.cache(this.blockCache, key, { until, checkedAt: now });
+    return until;
+  }
+
+  private async baseline(appId: string, code: string, now: number): Promise<number> {
+    const { from, to } = baselineRange(now);
+    const key = `${appId}:${code}:${to}`;
+    const cached = this.baselineCache.get(key);
+    if (cached !== undefined) return cached;
+    const baseline = baselinePerHour(await this.repository.totalBetween(appId, code, from, to));
+    this.cache(this.baselineCache, key, baseline);
+    return baseline;
+  }
+
+  private cache<V>(map: Map<string, V>, key: string, value: V): void {
+    if (map.size >= CACHE_MAX_ENTRIES) map.clear();
+    map.set(key, value);
+  }
+}
+
+function blocked(callingCode: string, until: number): DomainException {
+  return new DomainException(
+    ErrorCode.COUNTRY_NOT_ALLOWED,
+    `Phone numbers with calling code +${callingCode} are temporarily blocked for this app (unusual volume) until ${new Date(until).toISOString()}`,
+  );
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
