@@ -7,6 +7,7 @@ import { Clock } from '../common/clock';
 import { randomSecret, sha256Hex } from '../common/crypto';
 import { notFound } from '../common/errors';
 import { newId } from '../common/ids';
+import { findEntities } from '../database/entity-sql';
 import { ApiKey } from './entities/api-key.entity';
 import { App } from './entities/app.entity';
 
@@ -24,17 +25,12 @@ export class ApiKeysService {
     private readonly clock: Clock,
   ) {}
 
+  /** One indexed look-up by hash on every request; revoked keys never match, so revocation is immediate. */
   async authenticate(key: string): Promise<{ app: App; apiKeyId: string } | null> {
-    const row = await this.dataSource
-      .getRepository(ApiKey)
-      .createQueryBuilder('k')
-      .select('k.id', 'keyId')
-      .addSelect('k.app_id', 'appId')
-      .where('k.key_hash = :hash AND k.revoked_at IS NULL', { hash: sha256Hex(key) })
-      .getRawOne<{ keyId: string; appId: string }>();
-    if (!row) return null;
-    const app = await this.dataSource.getRepository(App).findOneBy({ id: row.appId });
-    return app ? { app, apiKeyId: row.keyId } : null;
+    const rows = (await this.dataSource.query('SELECT id, app_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [sha256Hex(key)])) as { id: string; app_id: string }[];
+    if (rows.length === 0) return null;
+    const [app] = await findEntities(this.dataSource.manager, App, 'id = ?', [rows[0].app_id]);
+    return app ? { app, apiKeyId: rows[0].id } : null;
   }
 
   /** Issues a key inside the caller's transaction; `key` may be given (the development default app keeps its key). */

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
-import { insertable } from '../database/sql';
+import { insertEntities } from '../database/entity-sql';
 import { AuditEvent } from './entities/audit-event.entity';
 
 export interface AuditEntry {
@@ -42,6 +42,6 @@ export class AuditService {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
     const now = this.clock.now();
-    await manager.insert(AuditEvent, list.map((entry) => insertable(this.build(entry, now))));
+    await insertEntities(manager, AuditEvent, list.map((entry) => this.build(entry, now)));
   }
 }

@@ -1,5 +1,4 @@
 import { EntityManager } from 'typeorm';
-import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 /**
  * Runs one data-changing statement and returns the number of rows it affected, on SQLite and
@@ -24,7 +23,3 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === 'ER_DUP_ENTRY' || errno === 1062 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-/** TypeORM's insert() types reject JSON-transformed columns; rows built from our entities are complete. */
-export function insertable<T>(row: T): QueryDeepPartialEntity<T> {
-  return row as QueryDeepPartialEntity<T>;
-}

@@ -3,11 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
 import { Actor } from '../auth/auth.types';
-import { AuditService } from '../audit/audit.service';
+import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
+import { insertEntities } from '../database/entity-sql';
 import { OutboundMessage, ProviderName } from '../providers/messaging-provider';
-import { AllChannelsFailedError, ProviderRegistry } from '../providers/provider-registry';
+import { AllChannelsFailedError, ChannelFailure, ProviderRegistry } from '../providers/provider-registry';
 import { WebhookEventType } from '../webhooks/webhook-events';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
 import { MessagePurpose, VerificationMessage } from './entities/verification-message.entity';
@@ -16,6 +17,11 @@ import { renderMessage } from './messages';
 import { VerificationRepository } from './verification.repository';
 import { Channel, DeliveryStatus, VerificationStatus } from './verification.types';
 
+/** What a send did: the channel that carried it, or why every channel failed. Holds no message content. */
+export type Delivery =
+  | { ok: true; channel: Channel; provider: ProviderName; messageId: string; status: DeliveryStatus; failures: ChannelFailure[]; purpose: MessagePurpose }
+  | { ok: false; channel: Channel; provider: ProviderName | 'none'; error: string; failures: ChannelFailure[]; purpose: MessagePurpose };
+
 export type SendOutcome =
   | { ok: true; channel: Channel; provider: ProviderName; messageId: string; status: DeliveryStatus }
   | { ok: false; error: string };
@@ -23,6 +29,10 @@ export type SendOutcome =
 /**
  * Sends messages for a verification through the provider registry (which owns the fallback order),
  * records which channel carried each one, and audits it. Used by both flows.
+ *
+ * {@link deliverCode} only sends; {@link recordDelivery} writes what happened inside the caller's
+ * transaction (the create path stores the new verification and its first message in one go).
+ * {@link sendCode} and {@link sendText} do both for an existing verification.
  */
 @Injectable()
 export class CodeSender {
@@ -37,111 +47,96 @@ export class CodeSender {
     private readonly clock: Clock,
   ) {}
 
-  /** Sends a one-time code on `channels` in order (first = preferred, rest = fallbacks). */
-  async sendCode(app: App, verification: Verification, code: string, channels: Channel[], actor: Actor, options: { failVerificationOnError: boolean }): Promise<SendOutcome> {
+  /** Sends a one-time code on `channels` in order (first = preferred, rest = fallbacks); writes nothing. */
+  deliverCode(app: App, verification: Verification, code: string, channels: Channel[]): Promise<Delivery> {
     const text = renderMessage(verification.locale, 'otpCode', { code, brand: app.brandName });
-    return this.send(app, verification, { kind: 'code', code, text }, channels, MessagePurpose.CODE, actor, options.failVerificationOnError);
+    return this.deliver(verification, verification.phone!, { kind: 'code', code, text }, channels, MessagePurpose.CODE);
+  }
+
+  /** Sends a one-time code to an existing verification and records the outcome. */
+  async sendCode(app: App, verification: Verification, code: string, channels: Channel[], actor: Actor, options: { failVerificationOnError: boolean }): Promise<SendOutcome> {
+    const delivery = await this.deliverCode(app, verification, code, channels);
+    await this.dataSource.transaction((manager) => this.recordForExisting(manager, app, verification, delivery, actor, options.failVerificationOnError));
+    return toOutcome(delivery);
   }
 
   /** Sends a free-form reply (inbound flow, inside the 24-hour window); never falls back to SMS. */
   async sendText(app: App, verification: Verification, to: string, text: string, purpose: MessagePurpose, actor: Actor): Promise<SendOutcome> {
-    return this.send(app, { ...verification, phone: to }, { kind: 'text', text }, [Channel.WHATSAPP], purpose, actor, false);
+    const delivery = await this.deliver(verification, to, { kind: 'text', text }, [Channel.WHATSAPP], purpose);
+    await this.dataSource.transaction((manager) => this.recordForExisting(manager, app, verification, delivery, actor, false));
+    return toOutcome(delivery);
   }
 
-  private async send(
-    app: App,
-    verification: Verification,
-    content: Pick<OutboundMessage, 'kind' | 'code' | 'text'>,
-    channels: Channel[],
-    purpose: MessagePurpose,
-    actor: Actor,
-    failVerificationOnError: boolean,
-  ): Promise<SendOutcome> {
-    const to = verification.phone!;
-    try {
-      const sent = await this.registry.sendFirstAvailable({ ...content, to, locale: verification.locale }, channels);
-      const now = this.clock.now();
-      await this.dataSource.transaction(async (manager) => {
-        if (purpose === MessagePurpose.CODE) {
-          await this.verifications.recordDelivery(manager, verification.id, sent.channel, sent.result.status, sent.result.messageId, null, now);
-        }
-        await this.insertMessage(manager, verification, sent.channel, sent.provider, purpose, sent.result.messageId, sent.result.status, null, now);
-        await this.audit.record(
-          [
-            ...sent.failures.map((failure) => ({
-              type: 'message.failed',
-              appId: app.id,
-              verificationId: verification.id,
-              actor,
-              data: { channel: failure.channel, provider: failure.provider, purpose, error: failure.error },
-            })),
-            {
-              type: 'message.sent',
-              appId: app.id,
-              verificationId: verification.id,
-              actor,
-              data: { channel: sent.channel, provider: sent.provider, purpose, providerMessageId: sent.result.messageId, fallback: sent.failures.length > 0 },
-            },
-          ],
-          manager,
-        );
-      });
-      return { ok: true, channel: sent.channel, provider: sent.provider, messageId: sent.result.messageId, status: sent.result.status };
-    } catch (error) {
-      if (!(error instanceof AllChannelsFailedError)) throw error;
-      const summary = error.failures.map((failure) => `${failure.channel}: ${failure.error}`).join('; ').slice(0, 255);
-      this.logger.warn(`Delivery failed for verification ${verification.id}: ${summary}`);
-      const now = this.clock.now();
-      await this.dataSource.transaction(async (manager) => {
-        const last = error.failures[error.failures.length - 1];
-        await this.insertMessage(manager, verification, last?.channel ?? channels[0], last?.provider ?? 'none', purpose, null, DeliveryStatus.FAILED, summary, now);
-        await this.audit.record(
-          error.failures.map((failure) => ({
-            type: 'message.failed',
-            appId: app.id,
-            verificationId: verification.id,
-            actor,
-            data: { channel: failure.channel, provider: failure.provider, purpose, error: failure.error },
-          })),
-          manager,
-        );
-        if (purpose !== MessagePurpose.CODE) return;
-        if (failVerificationOnError && (await this.verifications.failIfPending(manager, verification.id, summary, now)) === 1) {
-          const failed: Verification = { ...verification, status: VerificationStatus.FAILED, deliveryStatus: DeliveryStatus.FAILED, deliveryChannel: last?.channel ?? channels[0], deliveryError: summary, updatedAt: now };
-          await this.audit.record({ type: 'verification.failed', appId: app.id, verificationId: verification.id, actor, data: { reason: 'delivery_failed' } }, manager);
-          await this.outbox.enqueue(manager, app, WebhookEventType.FAILED, failed);
-        } else {
-          await this.verifications.recordDelivery(manager, verification.id, last?.channel ?? channels[0], DeliveryStatus.FAILED, null, summary, now);
-        }
-      });
-      return { ok: false, error: summary };
-    }
-  }
-
-  private insertMessage(
-    manager: EntityManager,
-    verification: Verification,
-    channel: Channel,
-    provider: ProviderName | 'none',
-    purpose: MessagePurpose,
-    providerMessageId: string | null,
-    status: DeliveryStatus,
-    error: string | null,
-    now: number,
-  ): Promise<unknown> {
+  /** Writes the message row and its audit events (`message.failed` per failed channel, then `message.sent`). */
+  async recordDelivery(manager: EntityManager, app: App, verification: Verification, delivery: Delivery, actor: Actor, extraAudit: AuditEntry[] = []): Promise<void> {
+    const now = this.clock.now();
     const message: VerificationMessage = {
       id: newId(),
       verificationId: verification.id,
       appId: verification.appId,
-      channel,
-      provider,
-      purpose,
-      providerMessageId,
-      status,
-      error,
+      channel: delivery.channel,
+      provider: delivery.provider,
+      purpose: delivery.purpose,
+      providerMessageId: delivery.ok ? delivery.messageId : null,
+      status: delivery.ok ? delivery.status : DeliveryStatus.FAILED,
+      error: delivery.ok ? null : delivery.error,
       createdAt: now,
       updatedAt: now,
     };
-    return manager.insert(VerificationMessage, message);
+    await insertEntities(manager, VerificationMessage, [message]);
+    const base = { appId: app.id, verificationId: verification.id, actor };
+    await this.audit.record(
+      [
+        ...extraAudit,
+        ...delivery.failures.map((failure) => ({
+          ...base,
+          type: 'message.failed',
+          data: { channel: failure.channel, provider: failure.provider, purpose: delivery.purpose, error: failure.error },
+        })),
+        ...(delivery.ok
+          ? [{ ...base, type: 'message.sent', data: { channel: delivery.channel, provider: delivery.provider, purpose: delivery.purpose, providerMessageId: delivery.messageId, fallback: delivery.failures.length > 0 } }]
+          : []),
+      ],
+      manager,
+    );
   }
+
+  /**
+   * A verification whose code could not be delivered at all: `failed`, audited, and
+   * `verification.failed` queued for the app. Returns the verification as stored.
+   */
+  async recordFailure(manager: EntityManager, app: App, verification: Verification, error: string, actor: Actor): Promise<void> {
+    await this.audit.record({ type: 'verification.failed', appId: app.id, verificationId: verification.id, actor, data: { reason: 'delivery_failed' } }, manager);
+    await this.outbox.enqueue(manager, app, WebhookEventType.FAILED, { ...verification, status: VerificationStatus.FAILED, deliveryStatus: DeliveryStatus.FAILED, deliveryError: error });
+  }
+
+  private async recordForExisting(manager: EntityManager, app: App, verification: Verification, delivery: Delivery, actor: Actor, failVerificationOnError: boolean): Promise<void> {
+    await this.recordDelivery(manager, app, verification, delivery, actor);
+    if (delivery.purpose !== MessagePurpose.CODE) return;
+    const now = this.clock.now();
+    if (delivery.ok) {
+      await this.verifications.recordDelivery(manager, verification.id, delivery.channel, delivery.status, delivery.messageId, null, now);
+    } else if (failVerificationOnError && (await this.verifications.failIfPending(manager, verification.id, delivery.error, now)) === 1) {
+      await this.recordFailure(manager, app, { ...verification, deliveryChannel: delivery.channel, updatedAt: now }, delivery.error, actor);
+    } else {
+      await this.verifications.recordDelivery(manager, verification.id, delivery.channel, DeliveryStatus.FAILED, null, delivery.error, now);
+    }
+  }
+
+  private async deliver(verification: Verification, to: string, content: Pick<OutboundMessage, 'kind' | 'code' | 'text'>, channels: Channel[], purpose: MessagePurpose): Promise<Delivery> {
+    try {
+      const sent = await this.registry.sendFirstAvailable({ ...content, to, locale: verification.locale }, channels);
+      return { ok: true, channel: sent.channel, provider: sent.provider, messageId: sent.result.messageId, status: sent.result.status, failures: sent.failures, purpose };
+    } catch (error) {
+      if (!(error instanceof AllChannelsFailedError)) throw error;
+      const summary = error.failures.map((failure) => `${failure.channel}: ${failure.error}`).join('; ').slice(0, 255) || 'no channel to deliver on';
+      this.logger.warn(`Delivery failed for verification ${verification.id}: ${summary}`);
+      const last = error.failures[error.failures.length - 1];
+      return { ok: false, channel: last?.channel ?? channels[0], provider: last?.provider ?? 'none', error: summary, failures: error.failures, purpose };
+    }
+  }
+}
+
+function toOutcome(delivery: Delivery): SendOutcome {
+  return delivery.ok ? { ok: true, channel: delivery.channel, provider: delivery.provider, messageId: delivery.messageId, status: delivery.status } : { ok: false, error: delivery.error };
 }

@@ -1,19 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { DomainException, ErrorCode } from '../common/errors';
 import { newId } from '../common/ids';
+import { insertEntities } from '../database/entity-sql';
 import { execute, isUniqueViolation } from '../database/sql';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
 import { Verification } from './entities/verification.entity';
 
 const TTL_MS = 24 * 3600 * 1000;
+/** A claim whose verification never appeared after this long belongs to a request that died. */
+const STALE_CLAIM_MS = 60_000;
+const CLAIM_POLLS = 50;
+const CLAIM_POLL_MS = 200;
 
 /**
- * `Idempotency-Key` for creations: the key row is inserted in the same transaction as the
- * verification, so two concurrent requests with one key create one verification and one message.
+ * `Idempotency-Key` for creations: the key is claimed (a unique row) before the code is sent, so two
+ * concurrent requests with one key create one verification and send one message.
  */
 @Injectable()
 export class IdempotencyService {
@@ -22,46 +27,64 @@ export class IdempotencyService {
     private readonly clock: Clock,
   ) {}
 
-  /** The verification an earlier request with this key created, or null; 409 when the body differs. */
+  /**
+   * The verification an earlier request with this key created, or null when the key is new (or its
+   * claim went stale); 409 when the body differs.
+   */
   async find(appId: string, key: string, body: unknown): Promise<Verification | null> {
     const row = await this.dataSource.getRepository(IdempotencyKey).findOneBy({ appId, keyHash: sha256Hex(key) });
     if (!row) return null;
-    if (row.expiresAt <= this.clock.now()) {
-      await execute(this.dataSource.manager, 'DELETE FROM idempotency_keys WHERE id = ? AND expires_at <= ?', [row.id, this.clock.now()]);
+    const now = this.clock.now();
+    if (row.expiresAt <= now) {
+      await this.release(row.id);
       return null;
     }
     if (row.requestHash !== requestHash(body)) {
       throw new DomainException(ErrorCode.IDEMPOTENCY_CONFLICT, 'This Idempotency-Key was used with a different request body');
     }
-    return this.dataSource.getRepository(Verification).findOneBy({ id: row.verificationId, appId });
+    const verification = await this.dataSource.getRepository(Verification).findOneBy({ id: row.verificationId, appId });
+    if (verification) return verification;
+    if (row.createdAt <= now - STALE_CLAIM_MS) {
+      // The request that claimed the key died before storing its verification.
+      await this.release(row.id);
+      return null;
+    }
+    return this.awaitClaimed(appId, key, body);
   }
 
   /**
-   * Runs `work` in a transaction that also claims the key (when given). Returns false, with nothing
-   * written, when another request claimed the same key first.
+   * Claims the key for `verificationId` before anything is sent, so two concurrent requests with
+   * one key send one message. False when another request holds the claim.
    */
-  async run(appId: string, key: string | undefined, body: unknown, verificationId: string, work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+  async claim(appId: string, key: string, body: unknown, verificationId: string): Promise<boolean> {
+    const now = this.clock.now();
     try {
-      await this.dataSource.transaction(async (manager) => {
-        if (key) {
-          const now = this.clock.now();
-          await manager.insert(IdempotencyKey, {
-            id: newId(),
-            appId,
-            keyHash: sha256Hex(key),
-            requestHash: requestHash(body),
-            verificationId,
-            createdAt: now,
-            expiresAt: now + TTL_MS,
-          });
-        }
-        await work(manager);
-      });
+      await insertEntities(this.dataSource.manager, IdempotencyKey, [
+        { id: newId(), appId, keyHash: sha256Hex(key), requestHash: requestHash(body), verificationId, createdAt: now, expiresAt: now + TTL_MS },
+      ]);
       return true;
     } catch (error) {
-      if (key && isUniqueViolation(error)) return false;
+      if (isUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  /** Waits (bounded) for the request holding the claim to store its verification. */
+  async awaitClaimed(appId: string, key: string, body: unknown): Promise<Verification> {
+    for (let attempt = 0; attempt < CLAIM_POLLS; attempt++) {
+      const row = await this.dataSource.getRepository(IdempotencyKey).findOneBy({ appId, keyHash: sha256Hex(key) });
+      if (row && row.requestHash !== requestHash(body)) {
+        throw new DomainException(ErrorCode.IDEMPOTENCY_CONFLICT, 'This Idempotency-Key was used with a different request body');
+      }
+      const verification = row ? await this.dataSource.getRepository(Verification).findOneBy({ id: row.verificationId, appId }) : null;
+      if (verification) return verification;
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
+    throw new DomainException(ErrorCode.IDEMPOTENCY_CONFLICT, 'A request with this Idempotency-Key is still in progress; retry shortly');
+  }
+
+  private async release(id: string): Promise<void> {
+    await execute(this.dataSource.manager, 'DELETE FROM idempotency_keys WHERE id = ?', [id]);
   }
 
   /** Removes expired keys in small batches; returns how many were removed. */

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { execute, insertable } from '../database/sql';
+import { findEntities, insertEntities } from '../database/entity-sql';
+import { execute } from '../database/sql';
 import { VerificationMessage } from './entities/verification-message.entity';
 import { Verification } from './entities/verification.entity';
 import { Channel, DELIVERY_STATUS_RANK, DeliveryStatus, VerificationStatus } from './verification.types';
@@ -25,16 +26,18 @@ export class VerificationRepository {
     return manager ?? this.dataSource.manager;
   }
 
-  insert(manager: EntityManager, verification: Verification): Promise<unknown> {
-    return manager.insert(Verification, insertable(verification));
+  insert(manager: EntityManager, verification: Verification): Promise<void> {
+    return insertEntities(manager, Verification, [verification]);
   }
 
-  findForApp(appId: string, id: string, manager?: EntityManager): Promise<Verification | null> {
-    return this.manager(manager).findOneBy(Verification, { id, appId });
+  async findForApp(appId: string, id: string, manager?: EntityManager): Promise<Verification | null> {
+    const [found] = await findEntities(this.manager(manager), Verification, 'id = ? AND app_id = ?', [id, appId]);
+    return found ?? null;
   }
 
-  findById(id: string, manager?: EntityManager): Promise<Verification | null> {
-    return this.manager(manager).findOneBy(Verification, { id });
+  async findById(id: string, manager?: EntityManager): Promise<Verification | null> {
+    const [found] = await findEntities(this.manager(manager), Verification, 'id = ?', [id]);
+    return found ?? null;
   }
 
   findLatestPendingByPhone(appId: string, phone: string): Promise<Verification | null> {

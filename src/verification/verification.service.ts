@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
 import { App } from '../apps/entities/app.entity';
 import { Actor } from '../auth/auth.types';
-import { AuditService } from '../audit/audit.service';
+import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { maskPhone } from '../common/phone-mask';
 import { DomainException, ErrorCode, notFound } from '../common/errors';
@@ -54,39 +54,45 @@ export class VerificationService {
 
     const now = this.clock.now();
     const verification = this.newVerification(app, dto, flow, phone, now);
-    const code = flow === Flow.OUTBOUND ? this.otp.generate(verification.codeLength) : null;
-    if (code) {
-      verification.codeHash = await this.hasher.hash(verification.id, code);
-      verification.sends = 1;
-      verification.lastSentAt = now;
-      verification.deliveryChannel = verification.channel;
-      verification.deliveryStatus = DeliveryStatus.QUEUED;
-    } else {
+    if (idempotencyKey && !(await this.idempotency.claim(app.id, idempotencyKey, dto, verification.id))) {
+      // A concurrent request with the same key won the claim: answer with its verification, send nothing.
+      return this.view(app, await this.idempotency.awaitClaimed(app.id, idempotencyKey, dto));
+    }
+    const created: AuditEntry = {
+      type: 'verification.created',
+      appId: app.id,
+      verificationId: verification.id,
+      actor,
+      data: { flow, channel: verification.channel, phone: maskPhone(verification.phone), fallbackChannels: verification.fallbackChannels, ttlSeconds: Math.round((verification.expiresAt - now) / 1000) },
+    };
+
+    if (flow === Flow.INBOUND) {
       verification.tokenHash = this.inboundLinks.tokenHash(verification.id);
+      await this.dataSource.transaction(async (manager) => {
+        await this.verifications.insert(manager, verification);
+        await this.audit.record(created, manager);
+      });
+      return this.view(app, verification);
     }
 
-    const created = await this.idempotency.run(app.id, idempotencyKey, dto, verification.id, async (manager) => {
+    const code = this.otp.generate(verification.codeLength);
+    Object.assign(verification, { codeHash: await this.hasher.hash(verification.id, code), sends: 1, lastSentAt: now });
+    // The code goes out before anything is stored, so a creation costs one transaction: the
+    // verification, its first message and their audit events are written together with the
+    // outcome. (A delivery status that overtakes this insert is retried by the inbox.)
+    const delivery = await this.sender.deliverCode(app, verification, code, [verification.channel, ...verification.fallbackChannels]);
+    Object.assign(
+      verification,
+      delivery.ok
+        ? { deliveryChannel: delivery.channel, deliveryStatus: delivery.status, deliveryMessageId: delivery.messageId }
+        : { status: VerificationStatus.FAILED, deliveryChannel: delivery.channel, deliveryStatus: DeliveryStatus.FAILED, deliveryError: delivery.error },
+    );
+    await this.dataSource.transaction(async (manager) => {
       await this.verifications.insert(manager, verification);
-      await this.audit.record(
-        {
-          type: 'verification.created',
-          appId: app.id,
-          verificationId: verification.id,
-          actor,
-          data: { flow, channel: verification.channel, phone: maskPhone(verification.phone), fallbackChannels: verification.fallbackChannels, ttlSeconds: Math.round((verification.expiresAt - now) / 1000) },
-        },
-        manager,
-      );
+      await this.sender.recordDelivery(manager, app, verification, delivery, actor, [created]);
+      if (!delivery.ok) await this.sender.recordFailure(manager, app, verification, delivery.error, actor);
     });
-    if (!created) return this.view(app, (await this.idempotency.find(app.id, idempotencyKey!, dto))!);
-
-    if (code) {
-      const outcome = await this.sender.sendCode(app, verification, code, [verification.channel, ...verification.fallbackChannels], actor, { failVerificationOnError: true });
-      if (!outcome.ok) {
-        throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', { extra: { id: verification.id } });
-      }
-      Object.assign(verification, { deliveryChannel: outcome.channel, deliveryStatus: outcome.status, deliveryMessageId: outcome.messageId });
-    }
+    if (!delivery.ok) throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', { extra: { id: verification.id } });
     return this.view(app, verification);
   }
 

@@ -1,0 +1,73 @@
+import { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
+
+/**
+ * Plain SQL for the hot paths (create, check, audit, outbox), driven by the entity metadata so the
+ * column lists can never drift from the entities: an INSERT of whole entities and a SELECT that
+ * hydrates entities, with the column transformers applied. TypeORM's query builders cost a large
+ * share of CPU per request; these build each statement shape once.
+ */
+
+interface TablePlan {
+  columns: ColumnMetadata[];
+  insertPrefix: string;
+  rowPlaceholders: string;
+  selectList: string;
+  table: string;
+}
+
+const plans = new WeakMap<EntityMetadata, TablePlan>();
+
+function planOf(manager: EntityManager, target: EntityTarget<ObjectLiteral>): { plan: TablePlan; metadata: EntityMetadata } {
+  const metadata = manager.connection.getMetadata(target);
+  let plan = plans.get(metadata);
+  if (!plan) {
+    const escape = (name: string): string => manager.connection.driver.escape(name);
+    const columns = metadata.columns.filter((column) => !column.isVirtual);
+    const table = escape(metadata.tableName);
+    plan = {
+      columns,
+      table,
+      insertPrefix: `INSERT INTO ${table} (${columns.map((column) => escape(column.databaseName)).join(', ')}) VALUES `,
+      rowPlaceholders: `(${columns.map(() => '?').join(', ')})`,
+      selectList: columns.map((column) => escape(column.databaseName)).join(', '),
+    };
+    plans.set(metadata, plan);
+  }
+  return { plan, metadata };
+}
+
+/** Inserts complete entities (every column given) in one statement. */
+export async function insertEntities<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, rows: T[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { plan } = planOf(manager, target);
+  const parameters: unknown[] = [];
+  for (const row of rows) {
+    for (const column of plan.columns) {
+      const value = column.getEntityValue(row);
+      const stored = column.transformer ? ApplyValueTransformers.transformTo(column.transformer, value) : value;
+      parameters.push(stored === undefined ? null : stored);
+    }
+  }
+  await query(manager, `${plan.insertPrefix}${rows.map(() => plan.rowPlaceholders).join(', ')}`, parameters);
+}
+
+/** `SELECT <all columns> FROM <table> WHERE <where>` hydrated into entities. `where` uses `?` placeholders and column names. */
+export async function findEntities<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, where: string, parameters: unknown[]): Promise<T[]> {
+  const { plan, metadata } = planOf(manager, target);
+  const rows = (await query(manager, `SELECT ${plan.selectList} FROM ${plan.table} WHERE ${where}`, parameters)) as Record<string, unknown>[];
+  return rows.map((row) => {
+    const entity = metadata.create() as T;
+    for (const column of plan.columns) {
+      const raw = row[column.databaseName];
+      const value = column.transformer ? ApplyValueTransformers.transformFrom(column.transformer, raw) : raw;
+      column.setEntityValue(entity, value === undefined ? null : value);
+    }
+    return entity;
+  });
+}
+
+function query(manager: EntityManager, sql: string, parameters: unknown[]): Promise<unknown> {
+  return manager.queryRunner ? manager.queryRunner.query(sql, parameters) : manager.query(sql, parameters);
+}
