@@ -5,4 +5,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../tsconfig.json' }] },
   moduleFileExtensions: ['js', 'json', 'ts'],
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/jest-setup.ts'],
 };

@@ -299,19 +299,28 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
           v.appId,
           currentHour(),
         ]);
+      // Each instance re-reads the shared counts at most once a second.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       await create(v, { phone: uniquePhone('+49151') }).expect(403);
     });
 
     it('counts creations per app, calling code and hour', async () => {
       const v = await createTenant(t);
       for (let i = 0; i < 3; i++) await create(v, { phone: uniquePhone('+49151') }).expect(201);
-      const rows: { count: number | string }[] = await t.app
-        .get(DataSource)
-        .query('SELECT count FROM velocity_counters WHERE app_id = ? AND calling_code = ?', [
-          v.appId,
-          '49',
-        ]);
-      expect(rows.map((row) => Number(row.count)).reduce((sum, n) => sum + n, 0)).toBe(3);
+      // Creations are counted in memory and written to the shared counters every second.
+      const total = await waitFor(
+        async () => {
+          const rows: { count: number | string }[] = await t.app
+            .get(DataSource)
+            .query('SELECT count FROM velocity_counters WHERE app_id = ? AND calling_code = ?', [
+              v.appId,
+              '49',
+            ]);
+          return rows.map((row) => Number(row.count)).reduce((sum, n) => sum + n, 0);
+        },
+        (sum) => sum === 3,
+      );
+      expect(total).toBe(3);
     });
   });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { App } from '../apps/entities/app.entity';
 import { SYSTEM_ACTOR } from '../auth/auth.types';
 import { AuditService } from '../audit/audit.service';
@@ -22,6 +22,10 @@ import { VelocityRepository } from './velocity.repository';
 
 /** How long an instance trusts its answer to "is this code blocked?" (a new block elsewhere shows within this). */
 const BLOCK_CACHE_MS = 5_000;
+/** How long an instance trusts the shared hourly counts it read (its own creations are added locally). */
+const COUNTS_CACHE_MS = 1_000;
+/** How often an instance writes the creations it counted to the shared counters. */
+const FLUSH_INTERVAL_MS = 1_000;
 const CACHE_MAX_ENTRIES = 10_000;
 
 /**
@@ -30,14 +34,22 @@ const CACHE_MAX_ENTRIES = 10_000;
  * for VELOCITY_BLOCK_DURATION (a `country_blocks` row, shown on GET /v1/apps/:id) and creations to it
  * answer 403 `country_not_allowed`. See velocity.ts for the arithmetic.
  *
- * Hot path: the block lookup is cached for a few seconds per instance, and the baseline per hour
- * bucket (it only changes when the hour does); each creation costs one upsert and one read.
+ * Hot path: no statement per creation. Each instance counts its creations in memory and adds them
+ * to the shared hourly counters every second (and on shutdown); it reads the shared counts of a
+ * code at most once a second and adds its own creations since. The block lookup is cached for a
+ * few seconds, the baseline per hour bucket (it only changes when the hour does).
  */
 @Injectable()
-export class VelocityGuard {
+export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('VelocityGuard');
   private readonly blockCache = new Map<string, { until: number | null; checkedAt: number }>();
   private readonly baselineCache = new Map<string, number>();
+  /** Creations counted here and not yet written, per `app:code:hour`. */
+  private readonly unflushed = new Map<string, { appId: string; callingCode: string; hourStart: number; count: number }>();
+  /** Shared counts as last read, plus this instance's creations since, per `app:code`. */
+  private readonly recent = new Map<string, { readAt: number; hourStart: number; current: number; previous: number }>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly repository: VelocityRepository,
@@ -45,6 +57,18 @@ export class VelocityGuard {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  onModuleInit(): void {
+    if (!this.enabled) return;
+    this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.flushTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    await this.flush();
+  }
 
   get enabled(): boolean {
     return this.config.fraud.velocityGuardEnabled;
@@ -64,9 +88,13 @@ export class VelocityGuard {
     const now = this.clock.now();
     const code = phone.callingCode;
     const current = hourStart(now);
-    await this.repository.increment(app.id, code, current);
-    const counts = await this.repository.countsAt(app.id, code, [current, current - HOUR_MS]);
-    const count = lastHourCount(counts.get(current) ?? 0, counts.get(current - HOUR_MS) ?? 0, now);
+    const counts = await this.recentCounts(app.id, code, current, now);
+    counts.current += 1;
+    const bucket = `${app.id}:${code}:${current}`;
+    const pending = this.unflushed.get(bucket) ?? { appId: app.id, callingCode: code, hourStart: current, count: 0 };
+    pending.count += 1;
+    this.unflushed.set(bucket, pending);
+    const count = lastHourCount(counts.current, counts.previous, now);
     const { velocityMultiplier: multiplier, velocityFloorPerHour: floor } = this.config.fraud;
     if (count <= floor) return; // cannot exceed: skip the baseline
     const baseline = await this.baseline(app.id, code, now);
@@ -107,6 +135,38 @@ export class VelocityGuard {
     const activeUntil = (await this.repository.activeBlockUntil(app.id, code, now)) ?? until;
     this.cache(this.blockCache, `${app.id}:${code}`, { until: activeUntil, checkedAt: now });
     throw blocked(code, activeUntil);
+  }
+
+  /** Writes the creations counted here to the shared counters (one upsert per bucket). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const batch = [...this.unflushed.values()];
+      this.unflushed.clear();
+      for (const bucket of batch) {
+        try {
+          await this.repository.increment(bucket.appId, bucket.callingCode, bucket.hourStart, bucket.count);
+        } catch (error) {
+          const key = `${bucket.appId}:${bucket.callingCode}:${bucket.hourStart}`;
+          const again = this.unflushed.get(key);
+          this.unflushed.set(key, again ? { ...again, count: again.count + bucket.count } : bucket);
+          this.logger.warn(`Could not write velocity counters: ${error instanceof Error ? error.message : 'unknown error'}`);
+          return;
+        }
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Shared counts of this hour and the previous one, read at most once a second, with local creations added. */
+  private async recentCounts(appId: string, code: string, current: number, now: number): Promise<{ current: number; previous: number }> {
+    const key = `${appId}:${code}`;
+    const cached = this.recent.get(key);
+    if (cached && cached.hourStart === current && now - cached.readAt < COUNTS_CACHE_MS) return cached;
+    await this.flush();
+    const counts = await this.repository.countsAt(appId, code, [current, current - HOUR_MS]);
+    const fresh = { readAt: now, hourStart: current, current: counts.get(current) ?? 0, previous: counts.get(current - HOUR_MS) ?? 0 };
+    this.cache(this.recent, key, fresh);
+    return fresh;
   }
 
   private async blockedUntil(appId: string, code: string, now: number): Promise<number | null> {

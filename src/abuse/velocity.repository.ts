@@ -16,14 +16,14 @@ export class VelocityRepository {
     return this.dataSource.options.type === 'mysql' || this.dataSource.options.type === 'mariadb';
   }
 
-  /** Counts one creation in the hour bucket (atomic upsert). */
-  async increment(appId: string, callingCode: string, hourStart: number): Promise<void> {
+  /** Adds `count` creations to the hour bucket (atomic upsert). */
+  async increment(appId: string, callingCode: string, hourStart: number, count = 1): Promise<void> {
     const insert =
-      'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, 1)';
+      'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)';
     const upsert = this.isMysql
-      ? `${insert} ON DUPLICATE KEY UPDATE count = count + 1`
-      : `${insert} ON CONFLICT (app_id, calling_code, hour_start) DO UPDATE SET count = count + 1`;
-    await this.dataSource.query(upsert, [appId, callingCode, hourStart]);
+      ? `${insert} ON DUPLICATE KEY UPDATE count = count + VALUES(count)`
+      : `${insert} ON CONFLICT (app_id, calling_code, hour_start) DO UPDATE SET count = count + excluded.count`;
+    await this.dataSource.query(upsert, [appId, callingCode, hourStart, count]);
   }
 
   /** Counts of the given hour buckets (missing buckets are 0). */

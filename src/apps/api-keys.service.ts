@@ -7,7 +7,7 @@ import { Clock } from '../common/clock';
 import { randomSecret, sha256Hex } from '../common/crypto';
 import { notFound } from '../common/errors';
 import { newId } from '../common/ids';
-import { findEntities } from '../database/entity-sql';
+import { findEntitiesJoined } from '../database/entity-sql';
 import { ApiKey } from './entities/api-key.entity';
 import { App } from './entities/app.entity';
 
@@ -27,10 +27,13 @@ export class ApiKeysService {
 
   /** One indexed look-up by hash on every request; revoked keys never match, so revocation is immediate. */
   async authenticate(key: string): Promise<{ app: App; apiKeyId: string } | null> {
-    const rows = (await this.dataSource.query('SELECT id, app_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [sha256Hex(key)])) as { id: string; app_id: string }[];
-    if (rows.length === 0) return null;
-    const [app] = await findEntities(this.dataSource.manager, App, 'id = ?', [rows[0].app_id]);
-    return app ? { app, apiKeyId: rows[0].id } : null;
+    const [found] = await findEntitiesJoined(
+      this.dataSource.manager,
+      App,
+      { extra: 'k.id AS api_key_id', join: 'JOIN api_keys k ON k.app_id = t.id', where: 'k.key_hash = ? AND k.revoked_at IS NULL' },
+      [sha256Hex(key)],
+    );
+    return found ? { app: found.entity, apiKeyId: String(found.row.api_key_id) } : null;
   }
 
   /** Issues a key inside the caller's transaction; `key` may be given (the development default app keeps its key). */

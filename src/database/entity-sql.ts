@@ -14,6 +14,8 @@ interface TablePlan {
   insertPrefix: string;
   rowPlaceholders: string;
   selectList: string;
+  /** The select list qualified with the alias `t`, for joins. */
+  aliasedSelectList: string;
   table: string;
 }
 
@@ -32,6 +34,7 @@ function planOf(manager: EntityManager, target: EntityTarget<ObjectLiteral>): { 
       insertPrefix: `INSERT INTO ${table} (${columns.map((column) => escape(column.databaseName)).join(', ')}) VALUES `,
       rowPlaceholders: `(${columns.map(() => '?').join(', ')})`,
       selectList: columns.map((column) => escape(column.databaseName)).join(', '),
+      aliasedSelectList: columns.map((column) => `t.${escape(column.databaseName)}`).join(', '),
     };
     plans.set(metadata, plan);
   }
@@ -57,15 +60,32 @@ export async function insertEntities<T extends ObjectLiteral>(manager: EntityMan
 export async function findEntities<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, where: string, parameters: unknown[]): Promise<T[]> {
   const { plan, metadata } = planOf(manager, target);
   const rows = (await query(manager, `SELECT ${plan.selectList} FROM ${plan.table} WHERE ${where}`, parameters)) as Record<string, unknown>[];
-  return rows.map((row) => {
-    const entity = metadata.create() as T;
-    for (const column of plan.columns) {
-      const raw = row[column.databaseName];
-      const value = column.transformer ? ApplyValueTransformers.transformFrom(column.transformer, raw) : raw;
-      column.setEntityValue(entity, value === undefined ? null : value);
-    }
-    return entity;
-  });
+  return rows.map((row) => hydrate<T>(plan, metadata, row));
+}
+
+/**
+ * `SELECT t.<all columns>, <extra> FROM <table> t <join> WHERE <where>`: entities of the table
+ * aliased `t`, each with the extra columns of its row (name them so they cannot clash).
+ */
+export async function findEntitiesJoined<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  sql: { extra: string; join: string; where: string },
+  parameters: unknown[],
+): Promise<{ entity: T; row: Record<string, unknown> }[]> {
+  const { plan, metadata } = planOf(manager, target);
+  const rows = (await query(manager, `SELECT ${plan.aliasedSelectList}, ${sql.extra} FROM ${plan.table} t ${sql.join} WHERE ${sql.where}`, parameters)) as Record<string, unknown>[];
+  return rows.map((row) => ({ entity: hydrate<T>(plan, metadata, row), row }));
+}
+
+function hydrate<T extends ObjectLiteral>(plan: TablePlan, metadata: EntityMetadata, row: Record<string, unknown>): T {
+  const entity = metadata.create() as T;
+  for (const column of plan.columns) {
+    const raw = row[column.databaseName];
+    const value = column.transformer ? ApplyValueTransformers.transformFrom(column.transformer, raw) : raw;
+    column.setEntityValue(entity, value === undefined ? null : value);
+  }
+  return entity;
 }
 
 function query(manager: EntityManager, sql: string, parameters: unknown[]): Promise<unknown> {
