@@ -10,7 +10,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { Agent as HttpAgent, createServer, IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
+import {
+  Agent as HttpAgent,
+  createServer,
+  IncomingMessage,
+  request as httpRequest,
+  ServerResponse,
+} from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +36,9 @@ function parseArgs(argv: string[]): Options {
   return {
     durationSeconds: Number(get('duration') ?? 20),
     concurrency: Number(get('concurrency') ?? 32),
-    database: get('database') ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-bench-')), 'bench.sqlite')}`,
+    database:
+      get('database') ??
+      `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-bench-')), 'bench.sqlite')}`,
     port: Number(get('port') ?? 3901),
   };
 }
@@ -48,7 +56,13 @@ function startFakeGraph(codes: Map<string, string>): Promise<{ url: string; clos
       const code = body.template?.components.find((c) => c.type === 'body')?.parameters[0]?.text;
       if (code) codes.set(body.to, code);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id: `wamid.${randomBytes(12).toString('hex')}` }] }));
+      res.end(
+        JSON.stringify({
+          messaging_product: 'whatsapp',
+          contacts: [{ input: body.to, wa_id: body.to }],
+          messages: [{ id: `wamid.${randomBytes(12).toString('hex')}` }],
+        }),
+      );
     });
   });
   return new Promise((resolve) => {
@@ -112,16 +126,33 @@ async function main(): Promise<void> {
     await waitForReady(base, Date.now() + 30_000);
     // A keep-alive node:http client: cheaper than fetch, so the load generator leaves the CPU to the service.
     const agent = new HttpAgent({ keepAlive: true, maxSockets: options.concurrency });
-    const post = (path: string, body: unknown, auth: string): Promise<{ status: number; json: Record<string, unknown> }> =>
+    const post = (
+      path: string,
+      body: unknown,
+      auth: string,
+    ): Promise<{ status: number; json: Record<string, unknown> }> =>
       new Promise((resolve, reject) => {
         const payload = JSON.stringify(body);
         const req = httpRequest(
           `${base}${path}`,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${auth}` } },
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(payload),
+              authorization: `Bearer ${auth}`,
+            },
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+              }),
+            );
             res.on('error', reject);
           },
         );
@@ -142,13 +173,21 @@ async function main(): Promise<void> {
       if (created.status !== 201) return false;
       const code = codes.get(phone.slice(1));
       codes.delete(phone.slice(1));
-      const checked = await post(`/v1/verifications/${created.json.id as string}/check`, { code }, apiKey);
+      const checked = await post(
+        `/v1/verifications/${created.json.id as string}/check`,
+        { code },
+        apiKey,
+      );
       return checked.status === 200 && checked.json.valid === true;
     };
 
     // Warm-up, then the measured window.
     const warmupEnd = Date.now() + 3000;
-    await Promise.all(Array.from({ length: options.concurrency }, async () => { while (Date.now() < warmupEnd) await flow(); }));
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (Date.now() < warmupEnd) await flow();
+      }),
+    );
 
     const latencies: number[] = [];
     let failures = 0;
@@ -174,7 +213,11 @@ async function main(): Promise<void> {
       flows: latencies.length,
       failures,
       flowsPerSecond: Number((latencies.length / seconds).toFixed(1)),
-      flowLatencyMs: { p50: Number(percentile(latencies, 50).toFixed(1)), p95: Number(percentile(latencies, 95).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) },
+      flowLatencyMs: {
+        p50: Number(percentile(latencies, 50).toFixed(1)),
+        p95: Number(percentile(latencies, 95).toFixed(1)),
+        p99: Number(percentile(latencies, 99).toFixed(1)),
+      },
     };
     console.log(JSON.stringify(result, null, 2));
     agent.destroy();

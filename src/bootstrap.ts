@@ -17,8 +17,14 @@ const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 };
 
 /** Builds the HTTP application (used by main.ts and by the e2e suites, so both run the same app). */
-export async function createApp(config: AppConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: config.trustProxy });
+export async function createApp(
+  config: AppConfig,
+  options: { logger?: boolean } = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
     logger: options.logger === false ? false : LOG_LEVELS[config.logLevel],
@@ -30,13 +36,16 @@ export async function createApp(config: AppConfig, options: { logger?: boolean }
       forbidNonWhitelisted: true,
       transform: true,
       exceptionFactory: (errors) =>
-        new DomainException(ErrorCode.VALIDATION_FAILED, 'Request validation failed', { details: flattenValidationErrors(errors) }),
+        new DomainException(ErrorCode.VALIDATION_FAILED, 'Request validation failed', {
+          details: flattenValidationErrors(errors),
+        }),
     }),
   );
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.init();
-  if (config.developmentAppApiKey) await app.get(AppsService).ensureDevelopmentApp(config.developmentAppApiKey);
+  if (config.developmentAppApiKey)
+    await app.get(AppsService).ensureDevelopmentApp(config.developmentAppApiKey);
   return app;
 }
 
@@ -54,7 +63,10 @@ function setupSwagger(app: NestFastifyApplication): void {
       .build(),
   );
   documentCommonErrors(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
 }
 
 /**
@@ -62,17 +74,26 @@ function setupSwagger(app: NestFastifyApplication): void {
  * `rate_limited` (with Retry-After) wherever credentials are checked.
  */
 function documentCommonErrors(document: OpenAPIObject): void {
-  const errorBody = { 'application/json': { schema: { $ref: '#/components/schemas/ApiErrorDto' } } };
+  const errorBody = {
+    'application/json': { schema: { $ref: '#/components/schemas/ApiErrorDto' } },
+  };
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const operation = item[method];
       if (!operation) continue;
-      if (path.startsWith('/v1/')) operation.responses['429'] ??= {
-        description: 'rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds',
-        headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
+      if (path.startsWith('/v1/'))
+        operation.responses['429'] ??= {
+          description:
+            'rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds',
+          headers: {
+            'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
+          },
+          content: errorBody,
+        };
+      operation.responses['500'] ??= {
+        description: 'internal_error (never with a stack trace)',
         content: errorBody,
       };
-      operation.responses['500'] ??= { description: 'internal_error (never with a stack trace)', content: errorBody };
     }
   }
 }
@@ -81,7 +102,9 @@ function flattenValidationErrors(errors: ValidationError[], parent = ''): ErrorD
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((message) =>
-      error.constraints?.whitelistValidation === message ? { field, message: `${field} is not a known field` } : { field, message },
+      error.constraints?.whitelistValidation === message
+        ? { field, message: `${field} is not a known field` }
+        : { field, message },
     );
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });

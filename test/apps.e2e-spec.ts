@@ -13,9 +13,23 @@ describe('Apps, API keys and tenant isolation', () => {
     const res = await t.http
       .post('/v1/apps')
       .set(admin)
-      .send({ name: 'Shop', webhookUrl: 'http://127.0.0.1:9/hook', brandName: 'Shop', defaultLocale: 'id', allowedCountries: ['id', 'IT'], codeLength: 8, ttlSeconds: 300 })
+      .send({
+        name: 'Shop',
+        webhookUrl: 'http://127.0.0.1:9/hook',
+        brandName: 'Shop',
+        defaultLocale: 'id',
+        allowedCountries: ['id', 'IT'],
+        codeLength: 8,
+        ttlSeconds: 300,
+      })
       .expect(201);
-    expect(res.body).toMatchObject({ name: 'Shop', defaultLocale: 'id', allowedCountries: ['ID', 'IT'], codeLength: 8, ttlSeconds: 300 });
+    expect(res.body).toMatchObject({
+      name: 'Shop',
+      defaultLocale: 'id',
+      allowedCountries: ['ID', 'IT'],
+      codeLength: 8,
+      ttlSeconds: 300,
+    });
     expect(res.body.apiKey).toMatch(/^wav_/);
     expect(res.body.webhookSecret).toMatch(/^whsec_/);
     const read = await t.http.get(`/v1/apps/${res.body.id}`).set(admin).expect(200);
@@ -27,11 +41,23 @@ describe('Apps, API keys and tenant isolation', () => {
 
   it('updates an app and validates the fields', async () => {
     const tenant = await createTenant(t);
-    const res = await t.http.patch(`/v1/apps/${tenant.appId}`).set(admin).send({ brandName: 'Renamed', codeLength: 4 }).expect(200);
+    const res = await t.http
+      .patch(`/v1/apps/${tenant.appId}`)
+      .set(admin)
+      .send({ brandName: 'Renamed', codeLength: 4 })
+      .expect(200);
     expect(res.body).toMatchObject({ brandName: 'Renamed', codeLength: 4 });
-    const bad = await t.http.patch(`/v1/apps/${tenant.appId}`).set(admin).send({ codeLength: 11, allowedCountries: ['IDN'] }).expect(400);
+    const bad = await t.http
+      .patch(`/v1/apps/${tenant.appId}`)
+      .set(admin)
+      .send({ codeLength: 11, allowedCountries: ['IDN'] })
+      .expect(400);
     expect(bad.body.code).toBe('validation_failed');
-    await t.http.patch('/v1/apps/00000000-0000-0000-0000-000000000000').set(admin).send({ name: 'x' }).expect(404);
+    await t.http
+      .patch('/v1/apps/00000000-0000-0000-0000-000000000000')
+      .set(admin)
+      .send({ name: 'x' })
+      .expect(404);
   });
 
   it('requires the admin key for app management and an app key for verifications', async () => {
@@ -49,16 +75,26 @@ describe('Apps, API keys and tenant isolation', () => {
     const added = await t.http.post(`/v1/apps/${tenant.appId}/api-keys`).set(admin).expect(201);
     const second = { Authorization: `Bearer ${added.body.apiKey}` };
     await t.http.get('/v1/verifications').set(second).expect(200);
-    await t.http.delete(`/v1/apps/${tenant.appId}/api-keys/${added.body.id}`).set(admin).expect(204);
+    await t.http
+      .delete(`/v1/apps/${tenant.appId}/api-keys/${added.body.id}`)
+      .set(admin)
+      .expect(204);
     await t.http.get('/v1/verifications').set(second).expect(401);
     await t.http.get('/v1/verifications').set(tenant.auth).expect(200);
-    await t.http.delete(`/v1/apps/${tenant.appId}/api-keys/${added.body.id}`).set(admin).expect(404);
+    await t.http
+      .delete(`/v1/apps/${tenant.appId}/api-keys/${added.body.id}`)
+      .set(admin)
+      .expect(404);
   });
 
   it("answers 404 for another app's verification", async () => {
     const a = await createTenant(t);
     const b = await createTenant(t);
-    const created = await t.http.post('/v1/verifications').set(a.auth).send({ phone: uniquePhone() }).expect(201);
+    const created = await t.http
+      .post('/v1/verifications')
+      .set(a.auth)
+      .send({ phone: uniquePhone() })
+      .expect(201);
     const id = created.body.id;
     for (const req of [
       t.http.get(`/v1/verifications/${id}`),
@@ -76,9 +112,17 @@ describe('Apps, API keys and tenant isolation', () => {
 
   it('refuses phones outside the allowed countries', async () => {
     const tenant = await createTenant(t, { allowedCountries: ['IT'] });
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: uniquePhone() }).expect(403);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: uniquePhone() })
+      .expect(403);
     expect(res.body.code).toBe('country_not_allowed');
-    await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: '+393471234567' }).expect(201);
+    await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: '+393471234567' })
+      .expect(201);
   });
 
   it('serves health, Swagger UI and an OpenAPI document that describes the contract', async () => {
@@ -88,7 +132,18 @@ describe('Apps, API keys and tenant isolation', () => {
     await t.http.get('/docs').expect((res) => expect([200, 301, 302]).toContain(res.status));
     const doc = await t.http.get('/docs-json').expect(200);
     expect(doc.body.openapi).toMatch(/^3\./);
-    for (const path of ['/v1/apps', '/v1/apps/{id}', '/v1/apps/{id}/api-keys', '/v1/verifications', '/v1/verifications/{id}', '/v1/verifications/{id}/check', '/v1/verification-checks', '/v1/verifications/{id}/resend', '/v1/verifications/{id}/cancel', '/health/ready']) {
+    for (const path of [
+      '/v1/apps',
+      '/v1/apps/{id}',
+      '/v1/apps/{id}/api-keys',
+      '/v1/verifications',
+      '/v1/verifications/{id}',
+      '/v1/verifications/{id}/check',
+      '/v1/verification-checks',
+      '/v1/verifications/{id}/resend',
+      '/v1/verifications/{id}/cancel',
+      '/health/ready',
+    ]) {
       expect(doc.body.paths[path]).toBeDefined();
     }
     expect(doc.body.components.securitySchemes).toHaveProperty('apiKey');

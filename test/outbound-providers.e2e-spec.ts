@@ -39,7 +39,11 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
 
   it('sends the authentication template with the code in the body and the copy-code button, then checks it', async () => {
     const phone = uniquePhone();
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone, locale: 'id' }).expect(201);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, locale: 'id' })
+      .expect(201);
     const sent = graph.lastMessageTo(phone);
     expect(sent?.path).toBe('/v21.0/106540352242922/messages');
     expect(sent?.headers.authorization).toBe('Bearer test-access-token');
@@ -55,44 +59,82 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
         language: { code: 'id' },
         components: [
           { type: 'body', parameters: [{ type: 'text', text: code }] },
-          { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: code }] },
+          {
+            type: 'button',
+            sub_type: 'url',
+            index: '0',
+            parameters: [{ type: 'text', text: code }],
+          },
         ],
       },
     });
     const wamid = res.body.delivery.messageId as string;
-    expect(res.body.delivery).toEqual({ channel: 'whatsapp', status: 'accepted', messageId: wamid });
+    expect(res.body.delivery).toEqual({
+      channel: 'whatsapp',
+      status: 'accepted',
+      messageId: wamid,
+    });
     expect(wamid).toMatch(/^wamid\./);
     expect(twilio.requests).toHaveLength(0);
 
-    const ok = await t.http.post(`/v1/verifications/${res.body.id}/check`).set(tenant.auth).send({ code }).expect(200);
+    const ok = await t.http
+      .post(`/v1/verifications/${res.body.id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(200);
     expect(ok.body.valid).toBe(true);
   });
 
   it('falls back to SMS through Twilio when the Graph API refuses, and records the channel that carried it', async () => {
-    graph.failNext(1, 400, { error: { message: '(#131026) Message undeliverable', type: 'OAuthException', code: 131026, fbtrace_id: 'x' } });
+    graph.failNext(1, 400, {
+      error: {
+        message: '(#131026) Message undeliverable',
+        type: 'OAuthException',
+        code: 131026,
+        fbtrace_id: 'x',
+      },
+    });
     const phone = uniquePhone();
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone, fallbackChannels: ['sms'] }).expect(201);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, fallbackChannels: ['sms'] })
+      .expect(201);
     expect(res.body.delivery).toMatchObject({ channel: 'sms', status: expect.any(String) });
     const sms = twilio.lastMessageTo(phone);
     expect(sms?.body.From).toBe('+15005550006');
     const code = /\b(\d{6})\b/.exec(sms?.body.Body ?? '')![1];
-    const ok = await t.http.post(`/v1/verifications/${res.body.id}/check`).set(tenant.auth).send({ code }).expect(200);
+    const ok = await t.http
+      .post(`/v1/verifications/${res.body.id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(200);
     expect(ok.body.valid).toBe(true);
   });
 
   it('falls back when the Graph API times out', async () => {
     graph.delayMs = 2000;
     const phone = uniquePhone();
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone, fallbackChannels: ['sms'] }).expect(201);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, fallbackChannels: ['sms'] })
+      .expect(201);
     expect(res.body.delivery.channel).toBe('sms');
     expect(twilio.lastMessageTo(phone)).toBeDefined();
   });
 
   it('does not fall back unless asked: a refused send fails the verification with 502 delivery_failed', async () => {
-    graph.failNext(1, 400, { error: { message: 'Invalid parameter', type: 'OAuthException', code: 100 } });
+    graph.failNext(1, 400, {
+      error: { message: 'Invalid parameter', type: 'OAuthException', code: 100 },
+    });
     const phone = uniquePhone();
     const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone }).expect(502);
-    expect(res.body).toMatchObject({ statusCode: 502, code: 'delivery_failed', id: expect.any(String) });
+    expect(res.body).toMatchObject({
+      statusCode: 502,
+      code: 'delivery_failed',
+      id: expect.any(String),
+    });
     expect(twilio.requests).toHaveLength(0);
     const read = await t.http.get(`/v1/verifications/${res.body.id}`).set(tenant.auth).expect(200);
     expect(read.body).toMatchObject({ status: 'failed', delivery: { status: 'failed' } });
@@ -102,7 +144,11 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
     graph.failAll(500);
     twilio.failAll(500);
     const phone = uniquePhone();
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone, fallbackChannels: ['sms'] }).expect(502);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, fallbackChannels: ['sms'] })
+      .expect(502);
     expect(res.body.code).toBe('delivery_failed');
     expect(JSON.stringify(res.body)).not.toContain(phone);
     const read = await t.http.get(`/v1/verifications/${res.body.id}`).set(tenant.auth).expect(200);
@@ -111,7 +157,11 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
 
   it('sends SMS directly when the channel is sms', async () => {
     const phone = uniquePhone();
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone, channel: 'sms' }).expect(201);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, channel: 'sms' })
+      .expect(201);
     expect(res.body.delivery.channel).toBe('sms');
     expect(graph.requests).toHaveLength(0);
     expect(twilio.lastMessageTo(phone)?.body.Body).toMatch(/\d{6}/);

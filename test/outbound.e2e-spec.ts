@@ -1,4 +1,11 @@
-import { createTenant, sandboxCodeFor, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import {
+  createTenant,
+  sandboxCodeFor,
+  startApp,
+  TestApp,
+  TestTenant,
+  uniquePhone,
+} from './support/harness';
 import { ageVerification } from './support/time-travel';
 
 describe('Outbound verification flow (sandbox provider)', () => {
@@ -11,9 +18,15 @@ describe('Outbound verification flow (sandbox provider)', () => {
   });
   afterAll(async () => t.close());
 
-  async function start(body: Record<string, unknown> = {}): Promise<{ id: string; phone: string; body: Record<string, unknown> }> {
+  async function start(
+    body: Record<string, unknown> = {},
+  ): Promise<{ id: string; phone: string; body: Record<string, unknown> }> {
     const phone = (body.phone as string) ?? uniquePhone();
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone, ...body }).expect(201);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, ...body })
+      .expect(201);
     return { id: res.body.id, phone, body: res.body };
   }
 
@@ -39,14 +52,30 @@ describe('Outbound verification flow (sandbox provider)', () => {
     const code = await sandboxCodeFor(t, tenant, phone);
     expect(code).toHaveLength(6);
     const wrong = code === '000000' ? '111111' : '000000';
-    const miss = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code: wrong }).expect(200);
+    const miss = await t.http
+      .post(`/v1/verifications/${id}/check`)
+      .set(tenant.auth)
+      .send({ code: wrong })
+      .expect(200);
     expect(miss.body).toEqual({ id, status: 'pending', valid: false, attemptsRemaining: 4 });
 
-    const hit = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code }).expect(200);
+    const hit = await t.http
+      .post(`/v1/verifications/${id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(200);
     expect(hit.body).toEqual({ id, status: 'approved', valid: true });
 
-    const again = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code }).expect(409);
-    expect(again.body).toMatchObject({ statusCode: 409, code: 'verification_not_pending', status: 'approved' });
+    const again = await t.http
+      .post(`/v1/verifications/${id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(409);
+    expect(again.body).toMatchObject({
+      statusCode: 409,
+      code: 'verification_not_pending',
+      status: 'approved',
+    });
 
     const read = await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
     expect(read.body.status).toBe('approved');
@@ -59,12 +88,29 @@ describe('Outbound verification flow (sandbox provider)', () => {
     expect(code).toHaveLength(4);
     const wrong = code === '0000' ? '1111' : '0000';
     for (let i = 1; i <= 4; i++) {
-      const res = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code: wrong }).expect(200);
+      const res = await t.http
+        .post(`/v1/verifications/${id}/check`)
+        .set(tenant.auth)
+        .send({ code: wrong })
+        .expect(200);
       expect(res.body).toMatchObject({ status: 'pending', valid: false, attemptsRemaining: 5 - i });
     }
-    const fifth = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code: wrong }).expect(200);
-    expect(fifth.body).toEqual({ id, status: 'max_attempts_reached', valid: false, attemptsRemaining: 0 });
-    const right = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code }).expect(409);
+    const fifth = await t.http
+      .post(`/v1/verifications/${id}/check`)
+      .set(tenant.auth)
+      .send({ code: wrong })
+      .expect(200);
+    expect(fifth.body).toEqual({
+      id,
+      status: 'max_attempts_reached',
+      valid: false,
+      attemptsRemaining: 0,
+    });
+    const right = await t.http
+      .post(`/v1/verifications/${id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(409);
     expect(right.body.status).toBe('max_attempts_reached');
   });
 
@@ -72,7 +118,9 @@ describe('Outbound verification flow (sandbox provider)', () => {
     const { id, phone } = await start();
     const code = await sandboxCodeFor(t, tenant, phone);
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code })),
+      Array.from({ length: 20 }, () =>
+        t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code }),
+      ),
     );
     const approvals = results.filter((res) => res.status === 200 && res.body.valid === true);
     expect(approvals).toHaveLength(1);
@@ -80,7 +128,10 @@ describe('Outbound verification flow (sandbox provider)', () => {
       expect(res.status).toBe(409);
       expect(res.body.code).toBe('verification_not_pending');
     }
-    const audit = await t.http.get('/v1/audit-events').query({ verificationId: id, type: 'check.succeeded' }).set(tenant.auth);
+    const audit = await t.http
+      .get('/v1/audit-events')
+      .query({ verificationId: id, type: 'check.succeeded' })
+      .set(tenant.auth);
     if (audit.status === 200) expect(audit.body.data).toHaveLength(1);
   });
 
@@ -88,7 +139,11 @@ describe('Outbound verification flow (sandbox provider)', () => {
     const { id, phone } = await start();
     const code = await sandboxCodeFor(t, tenant, phone);
     const wrong = code === '000000' ? '111111' : '000000';
-    const results = await Promise.all(Array.from({ length: 8 }, () => t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code: wrong })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code: wrong }),
+      ),
+    );
     expect(results.filter((res) => res.status === 200)).toHaveLength(5);
     expect(results.filter((res) => res.status === 409)).toHaveLength(3);
     const read = await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
@@ -99,7 +154,11 @@ describe('Outbound verification flow (sandbox provider)', () => {
     const { id, phone } = await start({ ttlSeconds: 60 });
     const code = await sandboxCodeFor(t, tenant, phone);
     await ageVerification(t, id, 61_000);
-    const res = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code }).expect(409);
+    const res = await t.http
+      .post(`/v1/verifications/${id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(409);
     expect(res.body).toMatchObject({ code: 'verification_not_pending', status: 'expired' });
     const read = await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
     expect(read.body.status).toBe('expired');
@@ -109,21 +168,37 @@ describe('Outbound verification flow (sandbox provider)', () => {
     const { id, phone } = await start();
     const first = await sandboxCodeFor(t, tenant, phone);
 
-    const tooSoon = await t.http.post(`/v1/verifications/${id}/resend`).set(tenant.auth).send({}).expect(429);
+    const tooSoon = await t.http
+      .post(`/v1/verifications/${id}/resend`)
+      .set(tenant.auth)
+      .send({})
+      .expect(429);
     expect(tooSoon.body.code).toBe('resend_too_soon');
     expect(Number(tooSoon.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(tooSoon.headers['retry-after'])).toBeLessThanOrEqual(30);
 
     await ageVerification(t, id, 31_000);
-    const resent = await t.http.post(`/v1/verifications/${id}/resend`).set(tenant.auth).send({}).expect(200);
+    const resent = await t.http
+      .post(`/v1/verifications/${id}/resend`)
+      .set(tenant.auth)
+      .send({})
+      .expect(200);
     expect(resent.body).toMatchObject({ id, status: 'pending', sendsRemaining: 3 });
     const second = await sandboxCodeFor(t, tenant, phone);
 
     if (first !== second) {
-      const old = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code: first }).expect(200);
+      const old = await t.http
+        .post(`/v1/verifications/${id}/check`)
+        .set(tenant.auth)
+        .send({ code: first })
+        .expect(200);
       expect(old.body.valid).toBe(false);
     }
-    const ok = await t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code: second }).expect(200);
+    const ok = await t.http
+      .post(`/v1/verifications/${id}/check`)
+      .set(tenant.auth)
+      .send({ code: second })
+      .expect(200);
     expect(ok.body.valid).toBe(true);
   });
 
@@ -134,7 +209,11 @@ describe('Outbound verification flow (sandbox provider)', () => {
       await t.http.post(`/v1/verifications/${id}/resend`).set(tenant.auth).send({}).expect(200);
     }
     await ageVerification(t, id, 31_000);
-    const res = await t.http.post(`/v1/verifications/${id}/resend`).set(tenant.auth).send({}).expect(429);
+    const res = await t.http
+      .post(`/v1/verifications/${id}/resend`)
+      .set(tenant.auth)
+      .send({})
+      .expect(429);
     expect(res.body.code).toBe('max_sends_reached');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
@@ -151,36 +230,77 @@ describe('Outbound verification flow (sandbox provider)', () => {
     const phone = uniquePhone();
     await start({ phone });
     const code = await sandboxCodeFor(t, tenant, phone);
-    const res = await t.http.post('/v1/verification-checks').set(tenant.auth).send({ phone, code }).expect(200);
+    const res = await t.http
+      .post('/v1/verification-checks')
+      .set(tenant.auth)
+      .send({ phone, code })
+      .expect(200);
     expect(res.body).toMatchObject({ status: 'approved', valid: true });
-    const none = await t.http.post('/v1/verification-checks').set(tenant.auth).send({ phone, code }).expect(404);
+    const none = await t.http
+      .post('/v1/verification-checks')
+      .set(tenant.auth)
+      .send({ phone, code })
+      .expect(404);
     expect(none.body.code).toBe('not_found');
   });
 
   it('normalises common phone spellings and rejects invalid numbers', async () => {
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: '0062 812-1234-0099' }).expect(201);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: '0062 812-1234-0099' })
+      .expect(201);
     expect(res.body.phone).toBe('+6281212340099');
-    const bad = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: '+123' }).expect(400);
+    const bad = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: '+123' })
+      .expect(400);
     expect(bad.body).toMatchObject({ statusCode: 400, code: 'invalid_phone' });
   });
 
   it('rejects unknown fields, bad values and a missing phone with validation_failed details', async () => {
-    const unknown = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: uniquePhone(), foo: 1 }).expect(400);
+    const unknown = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: uniquePhone(), foo: 1 })
+      .expect(400);
     expect(unknown.body.code).toBe('validation_failed');
-    expect(unknown.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'foo' })]));
-    const badLength = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: uniquePhone(), codeLength: 3, ttlSeconds: 5000 }).expect(400);
-    expect(badLength.body.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['codeLength', 'ttlSeconds']));
+    expect(unknown.body.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'foo' })]),
+    );
+    const badLength = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: uniquePhone(), codeLength: 3, ttlSeconds: 5000 })
+      .expect(400);
+    expect(badLength.body.details.map((d: { field: string }) => d.field)).toEqual(
+      expect.arrayContaining(['codeLength', 'ttlSeconds']),
+    );
     const missing = await t.http.post('/v1/verifications').set(tenant.auth).send({}).expect(400);
     expect(missing.body.code).toBe('validation_failed');
-    const bigMeta = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: uniquePhone(), metadata: { blob: 'x'.repeat(3000) } }).expect(400);
+    const bigMeta = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: uniquePhone(), metadata: { blob: 'x'.repeat(3000) } })
+      .expect(400);
     expect(bigMeta.body.code).toBe('validation_failed');
-    const malformed = await t.http.post('/v1/verifications').set(tenant.auth).set('Content-Type', 'application/json').send('{"phone":').expect(400);
+    const malformed = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .set('Content-Type', 'application/json')
+      .send('{"phone":')
+      .expect(400);
     expect(malformed.body.code).toBe('validation_failed');
     expect(JSON.stringify(malformed.body)).not.toMatch(/at .*\.js/);
   });
 
   it('answers 413 payload_too_large for bodies over 100 KB', async () => {
-    const res = await t.http.post('/v1/verifications').set(tenant.auth).send({ phone: uniquePhone(), metadata: { blob: 'x'.repeat(120_000) } }).expect(413);
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone: uniquePhone(), metadata: { blob: 'x'.repeat(120_000) } })
+      .expect(413);
     expect(res.body).toMatchObject({ statusCode: 413, code: 'payload_too_large' });
   });
 
@@ -194,11 +314,25 @@ describe('Outbound verification flow (sandbox provider)', () => {
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
     expect(b.body.id).toBe(a.body.id);
-    const c = await t.http.post('/v1/verifications').set(tenant.auth).set('Idempotency-Key', key).send({ phone }).expect(201);
+    const c = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .set('Idempotency-Key', key)
+      .send({ phone })
+      .expect(201);
     expect(c.body.id).toBe(a.body.id);
-    const messages = await t.http.get('/v1/sandbox/messages').query({ phone }).set(tenant.auth).expect(200);
+    const messages = await t.http
+      .get('/v1/sandbox/messages')
+      .query({ phone })
+      .set(tenant.auth)
+      .expect(200);
     expect(messages.body).toHaveLength(1);
-    const conflict = await t.http.post('/v1/verifications').set(tenant.auth).set('Idempotency-Key', key).send({ phone, codeLength: 8 }).expect(409);
+    const conflict = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .set('Idempotency-Key', key)
+      .send({ phone, codeLength: 8 })
+      .expect(409);
     expect(conflict.body.code).toBe('idempotency_conflict');
   });
 
@@ -207,14 +341,33 @@ describe('Outbound verification flow (sandbox provider)', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await start({ phone })).id);
     await t.http.post(`/v1/verifications/${ids[0]}/cancel`).set(tenant.auth).expect(200);
-    const page1 = await t.http.get('/v1/verifications').query({ phone, limit: 2 }).set(tenant.auth).expect(200);
+    const page1 = await t.http
+      .get('/v1/verifications')
+      .query({ phone, limit: 2 })
+      .set(tenant.auth)
+      .expect(200);
     expect(page1.body.data.map((v: { id: string }) => v.id)).toEqual([ids[2], ids[1]]);
     expect(page1.body.nextCursor).toBe(ids[1]);
-    const page2 = await t.http.get('/v1/verifications').query({ phone, limit: 2, cursor: page1.body.nextCursor }).set(tenant.auth).expect(200);
-    expect(page2.body).toEqual({ data: [expect.objectContaining({ id: ids[0], status: 'canceled' })], nextCursor: null });
-    const canceled = await t.http.get('/v1/verifications').query({ phone, status: 'canceled' }).set(tenant.auth).expect(200);
+    const page2 = await t.http
+      .get('/v1/verifications')
+      .query({ phone, limit: 2, cursor: page1.body.nextCursor })
+      .set(tenant.auth)
+      .expect(200);
+    expect(page2.body).toEqual({
+      data: [expect.objectContaining({ id: ids[0], status: 'canceled' })],
+      nextCursor: null,
+    });
+    const canceled = await t.http
+      .get('/v1/verifications')
+      .query({ phone, status: 'canceled' })
+      .set(tenant.auth)
+      .expect(200);
     expect(canceled.body.data.map((v: { id: string }) => v.id)).toEqual([ids[0]]);
-    const bad = await t.http.get('/v1/verifications').query({ limit: 1000 }).set(tenant.auth).expect(400);
+    const bad = await t.http
+      .get('/v1/verifications')
+      .query({ limit: 1000 })
+      .set(tenant.auth)
+      .expect(400);
     expect(bad.body.code).toBe('validation_failed');
   });
 });

@@ -45,9 +45,15 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
   private readonly blockCache = new Map<string, { until: number | null; checkedAt: number }>();
   private readonly baselineCache = new Map<string, number>();
   /** Creations counted here and not yet written, per `app:code:hour`. */
-  private readonly unflushed = new Map<string, { appId: string; callingCode: string; hourStart: number; count: number }>();
+  private readonly unflushed = new Map<
+    string,
+    { appId: string; callingCode: string; hourStart: number; count: number }
+  >();
   /** Shared counts as last read, plus this instance's creations since, per `app:code`. */
-  private readonly recent = new Map<string, { readAt: number; hourStart: number; current: number; previous: number }>();
+  private readonly recent = new Map<
+    string,
+    { readAt: number; hourStart: number; current: number; previous: number }
+  >();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -91,7 +97,12 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     const counts = await this.recentCounts(app.id, code, current, now);
     counts.current += 1;
     const bucket = `${app.id}:${code}:${current}`;
-    const pending = this.unflushed.get(bucket) ?? { appId: app.id, callingCode: code, hourStart: current, count: 0 };
+    const pending = this.unflushed.get(bucket) ?? {
+      appId: app.id,
+      callingCode: code,
+      hourStart: current,
+      count: 0,
+    };
     pending.count += 1;
     this.unflushed.set(bucket, pending);
     const count = lastHourCount(counts.current, counts.previous, now);
@@ -144,12 +155,19 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
       this.unflushed.clear();
       for (const bucket of batch) {
         try {
-          await this.repository.increment(bucket.appId, bucket.callingCode, bucket.hourStart, bucket.count);
+          await this.repository.increment(
+            bucket.appId,
+            bucket.callingCode,
+            bucket.hourStart,
+            bucket.count,
+          );
         } catch (error) {
           const key = `${bucket.appId}:${bucket.callingCode}:${bucket.hourStart}`;
           const again = this.unflushed.get(key);
           this.unflushed.set(key, again ? { ...again, count: again.count + bucket.count } : bucket);
-          this.logger.warn(`Could not write velocity counters: ${error instanceof Error ? error.message : 'unknown error'}`);
+          this.logger.warn(
+            `Could not write velocity counters: ${error instanceof Error ? error.message : 'unknown error'}`,
+          );
           return;
         }
       }
@@ -158,13 +176,24 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Shared counts of this hour and the previous one, read at most once a second, with local creations added. */
-  private async recentCounts(appId: string, code: string, current: number, now: number): Promise<{ current: number; previous: number }> {
+  private async recentCounts(
+    appId: string,
+    code: string,
+    current: number,
+    now: number,
+  ): Promise<{ current: number; previous: number }> {
     const key = `${appId}:${code}`;
     const cached = this.recent.get(key);
-    if (cached && cached.hourStart === current && now - cached.readAt < COUNTS_CACHE_MS) return cached;
+    if (cached && cached.hourStart === current && now - cached.readAt < COUNTS_CACHE_MS)
+      return cached;
     await this.flush();
     const counts = await this.repository.countsAt(appId, code, [current, current - HOUR_MS]);
-    const fresh = { readAt: now, hourStart: current, current: counts.get(current) ?? 0, previous: counts.get(current - HOUR_MS) ?? 0 };
+    const fresh = {
+      readAt: now,
+      hourStart: current,
+      current: counts.get(current) ?? 0,
+      previous: counts.get(current - HOUR_MS) ?? 0,
+    };
     this.cache(this.recent, key, fresh);
     return fresh;
   }

@@ -30,14 +30,23 @@ export class ApiKeysService {
     const [found] = await findEntitiesJoined(
       this.dataSource.manager,
       App,
-      { extra: 'k.id AS api_key_id', join: 'JOIN api_keys k ON k.app_id = t.id', where: 'k.key_hash = ? AND k.revoked_at IS NULL' },
+      {
+        extra: 'k.id AS api_key_id',
+        join: 'JOIN api_keys k ON k.app_id = t.id',
+        where: 'k.key_hash = ? AND k.revoked_at IS NULL',
+      },
       [sha256Hex(key)],
     );
     return found ? { app: found.entity, apiKeyId: String(found.row.api_key_id) } : null;
   }
 
   /** Issues a key inside the caller's transaction; `key` may be given (the development default app keeps its key). */
-  async issue(manager: EntityManager, appId: string, actor: Actor, key = `wav_${randomSecret(32)}`): Promise<IssuedApiKey> {
+  async issue(
+    manager: EntityManager,
+    appId: string,
+    actor: Actor,
+    key = `wav_${randomSecret(32)}`,
+  ): Promise<IssuedApiKey> {
     const row = manager.create(ApiKey, {
       id: newId(),
       appId,
@@ -47,7 +56,15 @@ export class ApiKeysService {
       revokedAt: null,
     });
     await manager.insert(ApiKey, row);
-    await this.audit.record({ type: 'api_key.created', appId, actor, data: { apiKeyId: row.id, prefix: row.keyPrefix.slice(0, 8) } }, manager);
+    await this.audit.record(
+      {
+        type: 'api_key.created',
+        appId,
+        actor,
+        data: { apiKeyId: row.id, prefix: row.keyPrefix.slice(0, 8) },
+      },
+      manager,
+    );
     return { id: row.id, apiKey: key };
   }
 
@@ -60,13 +77,22 @@ export class ApiKeysService {
 
   async revoke(appId: string, keyId: string, actor: Actor): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const result = await manager.update(ApiKey, { id: keyId, appId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+      const result = await manager.update(
+        ApiKey,
+        { id: keyId, appId, revokedAt: IsNull() },
+        { revokedAt: this.clock.now() },
+      );
       if (!result.affected) throw notFound('API key');
-      await this.audit.record({ type: 'api_key.revoked', appId, actor, data: { apiKeyId: keyId } }, manager);
+      await this.audit.record(
+        { type: 'api_key.revoked', appId, actor, data: { apiKeyId: keyId } },
+        manager,
+      );
     });
   }
 
   async listActive(appId: string): Promise<ApiKey[]> {
-    return this.dataSource.getRepository(ApiKey).find({ where: { appId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
+    return this.dataSource
+      .getRepository(ApiKey)
+      .find({ where: { appId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
   }
 }

@@ -1,12 +1,26 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Auth, CurrentActor } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
 import { iso } from '../common/columns';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { AppDetails, AppsService, CreatedApp, RotatedWebhookSecret } from './apps.service';
 import { ApiKeysService } from './api-keys.service';
-import { ApiKeyCreatedDto, AppResponseDto, CreateAppDto, CreatedAppResponseDto, UpdateAppDto, WebhookSecretRotatedDto } from './dto/app.dto';
+import {
+  ApiKeyCreatedDto,
+  AppResponseDto,
+  CreateAppDto,
+  CreatedAppResponseDto,
+  UpdateAppDto,
+  WebhookSecretRotatedDto,
+} from './dto/app.dto';
 
 @ApiTags('apps (admin)')
 @ApiBearerAuth('admin')
@@ -22,7 +36,10 @@ export class AppsController {
   @Post()
   @ApiOperation({ summary: 'Create an app (tenant) with its first API key and webhook secret' })
   @ApiCreatedResponse({ type: CreatedAppResponseDto })
-  async create(@Body() dto: CreateAppDto, @CurrentActor() actor: Actor): Promise<CreatedAppResponseDto> {
+  async create(
+    @Body() dto: CreateAppDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<CreatedAppResponseDto> {
     return this.toCreatedResponse(await this.apps.create(dto, actor));
   }
 
@@ -36,7 +53,11 @@ export class AppsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Update an app' })
   @ApiOkResponse({ type: AppResponseDto })
-  async update(@Param('id') id: string, @Body() dto: UpdateAppDto, @CurrentActor() actor: Actor): Promise<AppResponseDto> {
+  async update(
+    @Param('id') id: string,
+    @Body() dto: UpdateAppDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<AppResponseDto> {
     return this.toResponse(await this.apps.update(id, dto, actor));
   }
 
@@ -51,19 +72,31 @@ export class AppsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key (at once)' })
   @ApiNoContentResponse({ description: 'Revoked.' })
-  async revokeKey(@Param('id') id: string, @Param('keyId') keyId: string, @CurrentActor() actor: Actor): Promise<void> {
+  async revokeKey(
+    @Param('id') id: string,
+    @Param('keyId') keyId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<void> {
     await this.apiKeys.revoke(id, keyId, actor);
   }
 
   @Post(':id/webhook-secret/rotate')
-  @ApiOperation({ summary: 'Rotate the webhook secret (new one shown once; the previous one also signs for 24 h)' })
+  @ApiOperation({
+    summary: 'Rotate the webhook secret (new one shown once; the previous one also signs for 24 h)',
+  })
   @ApiCreatedResponse({ type: WebhookSecretRotatedDto })
-  async rotateWebhookSecret(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<WebhookSecretRotatedDto> {
+  async rotateWebhookSecret(
+    @Param('id') id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<WebhookSecretRotatedDto> {
     return this.toRotatedResponse(await this.apps.rotateWebhookSecret(id, actor));
   }
 
   private toRotatedResponse(rotated: RotatedWebhookSecret): WebhookSecretRotatedDto {
-    return { webhookSecret: rotated.webhookSecret, previousSecretExpiresAt: iso(rotated.previousSecretExpiresAt)! };
+    return {
+      webhookSecret: rotated.webhookSecret,
+      previousSecretExpiresAt: iso(rotated.previousSecretExpiresAt)!,
+    };
   }
 
   private toResponse({ app, apiKeys, countryBlocks }: AppDetails): AppResponseDto {
@@ -78,14 +111,26 @@ export class AppsController {
       ttlSeconds: app.ttlSeconds,
       phoneLimitPer15Minutes: app.phoneLimit15m,
       phoneLimitPerDay: app.phoneLimitDay,
-      apiKeys: apiKeys.map((key) => ({ id: key.id, prefix: key.keyPrefix, createdAt: iso(key.createdAt)! })),
-      countryBlocks: countryBlocks.map((block) => ({ callingCode: block.callingCode, blockedUntil: iso(block.blockedUntil)!, reason: block.reason })),
+      apiKeys: apiKeys.map((key) => ({
+        id: key.id,
+        prefix: key.keyPrefix,
+        createdAt: iso(key.createdAt)!,
+      })),
+      countryBlocks: countryBlocks.map((block) => ({
+        callingCode: block.callingCode,
+        blockedUntil: iso(block.blockedUntil)!,
+        reason: block.reason,
+      })),
       createdAt: iso(app.createdAt)!,
       updatedAt: iso(app.updatedAt)!,
     };
   }
 
   private toCreatedResponse(created: CreatedApp): CreatedAppResponseDto {
-    return { ...this.toResponse(created), apiKey: created.apiKey, webhookSecret: created.webhookSecret };
+    return {
+      ...this.toResponse(created),
+      apiKey: created.apiKey,
+      webhookSecret: created.webhookSecret,
+    };
   }
 }

@@ -69,10 +69,17 @@ export class AppsService {
     } satisfies App);
     const issued = await this.dataSource.transaction(async (manager) => {
       await manager.insert(App, app);
-      await this.audit.record({ type: 'app.created', appId: app.id, actor, data: { name: app.name } }, manager);
+      await this.audit.record(
+        { type: 'app.created', appId: app.id, actor, data: { name: app.name } },
+        manager,
+      );
       return this.apiKeys.issue(manager, app.id, actor, presetKey);
     });
-    return { ...(await this.details(app.id)), apiKey: issued.apiKey, webhookSecret: app.webhookSecret };
+    return {
+      ...(await this.details(app.id)),
+      apiKey: issued.apiKey,
+      webhookSecret: app.webhookSecret,
+    };
   }
 
   async details(id: string): Promise<AppDetails> {
@@ -80,7 +87,12 @@ export class AppsService {
     if (!app) throw notFound('App');
     const [apiKeys, countryBlocks] = await Promise.all([
       this.apiKeys.listActive(id),
-      this.dataSource.getRepository(CountryBlock).find({ where: { appId: id, blockedUntil: MoreThan(this.clock.now()) }, order: { blockedUntil: 'DESC' } }),
+      this.dataSource
+        .getRepository(CountryBlock)
+        .find({
+          where: { appId: id, blockedUntil: MoreThan(this.clock.now()) },
+          order: { blockedUntil: 'DESC' },
+        }),
     ]);
     return { app, apiKeys, countryBlocks };
   }
@@ -92,10 +104,12 @@ export class AppsService {
     if (dto.webhookUrl !== undefined) changes.webhookUrl = dto.webhookUrl;
     if (dto.brandName !== undefined) changes.brandName = dto.brandName;
     if (dto.defaultLocale !== undefined) changes.defaultLocale = dto.defaultLocale;
-    if (dto.allowedCountries !== undefined) changes.allowedCountries = normaliseCountries(dto.allowedCountries);
+    if (dto.allowedCountries !== undefined)
+      changes.allowedCountries = normaliseCountries(dto.allowedCountries);
     if (dto.codeLength !== undefined) changes.codeLength = dto.codeLength;
     if (dto.ttlSeconds !== undefined) changes.ttlSeconds = dto.ttlSeconds;
-    if (dto.phoneLimitPer15Minutes !== undefined) changes.phoneLimit15m = dto.phoneLimitPer15Minutes;
+    if (dto.phoneLimitPer15Minutes !== undefined)
+      changes.phoneLimit15m = dto.phoneLimitPer15Minutes;
     if (dto.phoneLimitPerDay !== undefined) changes.phoneLimitDay = dto.phoneLimitPerDay;
     await this.dataSource.transaction(async (manager) => {
       const result = await manager.update(App, { id }, changes);
@@ -122,7 +136,15 @@ export class AppsService {
         [previousSecretExpiresAt, secret, now, id],
       );
       if (changed !== 1) throw notFound('App');
-      await this.audit.record({ type: 'webhook_secret.rotated', appId: id, actor, data: { previousSecretExpiresAt: new Date(previousSecretExpiresAt).toISOString() } }, manager);
+      await this.audit.record(
+        {
+          type: 'webhook_secret.rotated',
+          appId: id,
+          actor,
+          data: { previousSecretExpiresAt: new Date(previousSecretExpiresAt).toISOString() },
+        },
+        manager,
+      );
     });
     return { webhookSecret: secret, previousSecretExpiresAt };
   }
@@ -133,7 +155,9 @@ export class AppsService {
    */
   async ensureDevelopmentApp(key: string): Promise<void> {
     const hash = sha256Hex(key);
-    const exists = await this.dataSource.getRepository(ApiKey).existsBy({ keyHash: hash, revokedAt: IsNull() });
+    const exists = await this.dataSource
+      .getRepository(ApiKey)
+      .existsBy({ keyHash: hash, revokedAt: IsNull() });
     if (exists) return;
     await this.create({ name: DEFAULT_APP_NAME, brandName: 'wa-verify' }, SYSTEM_ACTOR, key);
     this.logger.log('Created the development default app');

@@ -36,7 +36,10 @@ export class AuditQueryService {
   /** The events `app` may read (null: the admin, who may narrow to one app with `appId`). */
   list(app: App | null, query: ListAuditEventsQueryDto): Promise<AuditPage> {
     if (app && query.appId !== undefined && query.appId !== app.id) {
-      throw new DomainException(ErrorCode.FORBIDDEN, "An app key can only read its own app's events");
+      throw new DomainException(
+        ErrorCode.FORBIDDEN,
+        "An app key can only read its own app's events",
+      );
     }
     return this.find({
       appId: app ? app.id : (query.appId ?? null),
@@ -50,8 +53,15 @@ export class AuditQueryService {
   }
 
   async find(filter: AuditFilter): Promise<AuditPage> {
-    const query = this.dataSource.getRepository(AuditEvent).createQueryBuilder('e').orderBy('e.id', 'ASC').limit(filter.limit + 1);
-    if (filter.verificationId) query.andWhere('e.verification_id = :verificationId', { verificationId: filter.verificationId });
+    const query = this.dataSource
+      .getRepository(AuditEvent)
+      .createQueryBuilder('e')
+      .orderBy('e.id', 'ASC')
+      .limit(filter.limit + 1);
+    if (filter.verificationId)
+      query.andWhere('e.verification_id = :verificationId', {
+        verificationId: filter.verificationId,
+      });
     if (filter.appId) query.andWhere('e.app_id = :appId', { appId: filter.appId });
     if (filter.type) query.andWhere('e.type = :type', { type: filter.type });
     if (filter.fromMs !== undefined) {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
@@ -69,11 +75,16 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDe
       this.timer = null;
       this.running = this.purge()
         .then((deleted) => {
-          if (deleted > 0) this.logger.log(`Purged ${deleted} audit events older than ${this.config.auditRetentionDays} days`);
+          if (deleted > 0)
+            this.logger.log(
+              `Purged ${deleted} audit events older than ${this.config.auditRetentionDays} days`,
+            );
           return deleted;
         })
         .catch((error: unknown) => {
-          this.logger.warn(`Audit purge failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.logger.warn(
+            `Audit purge failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
           return 0;
         })
         .finally(() => {

@@ -18,9 +18,15 @@ export class AuditController {
   constructor(private readonly audit: AuditQueryService) {}
 
   @Get()
-  @ApiOperation({ summary: "The audit trail, oldest first: an app key sees its own app's events, the admin key every app's (filter with appId)" })
+  @ApiOperation({
+    summary:
+      "The audit trail, oldest first: an app key sees its own app's events, the admin key every app's (filter with appId)",
+  })
   @ApiOkResponse({ type: AuditEventPageDto })
-  async list(@CurrentAppOrAdmin() app: App | null, @Query() query: ListAuditEventsQueryDto): Promise<AuditEventPageDto> {
+  async list(
+    @CurrentAppOrAdmin() app: App | null,
+    @Query() query: ListAuditEventsQueryDto,
+  ): Promise<AuditEventPageDto> {
     const page = await this.audit.list(app, query);
     return { data: page.data.map((event) => this.toResponse(event)), nextCursor: page.nextCursor };
   }

@@ -38,10 +38,17 @@ export class AuditService {
     return event;
   }
 
-  async record(entries: AuditEntry | AuditEntry[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async record(
+    entries: AuditEntry | AuditEntry[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
     const now = this.clock.now();
-    await insertEntities(manager, AuditEvent, list.map((entry) => this.build(entry, now)));
+    await insertEntities(
+      manager,
+      AuditEvent,
+      list.map((entry) => this.build(entry, now)),
+    );
   }
 }

@@ -18,7 +18,11 @@ export class ApiAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const mode = this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, [context.getHandler(), context.getClass()]) ?? 'app';
+    const mode =
+      this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? 'app';
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (mode === 'none') {
       request.auth = { kind: 'none' };

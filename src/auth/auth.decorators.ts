@@ -15,15 +15,18 @@ function authOf(ctx: ExecutionContext): AuthContext {
 /** The calling app (routes authenticated with an app API key). */
 export const CurrentApp = createParamDecorator((_data: unknown, ctx: ExecutionContext): App => {
   const auth = authOf(ctx);
-  if (auth.kind !== 'app') throw new DomainException(ErrorCode.UNAUTHORIZED, 'An app API key is required');
+  if (auth.kind !== 'app')
+    throw new DomainException(ErrorCode.UNAUTHORIZED, 'An app API key is required');
   return auth.app;
 });
 
 /** The calling app, or null for the admin (routes with `app-or-admin`). */
-export const CurrentAppOrAdmin = createParamDecorator((_data: unknown, ctx: ExecutionContext): App | null => {
-  const auth = authOf(ctx);
-  return auth.kind === 'app' ? auth.app : null;
-});
+export const CurrentAppOrAdmin = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): App | null => {
+    const auth = authOf(ctx);
+    return auth.kind === 'app' ? auth.app : null;
+  },
+);
 
 export function actorOf(request: AuthenticatedRequest): Actor {
   const auth = request.auth ?? { kind: 'none' };

@@ -2,7 +2,8 @@ import { App } from '../apps/entities/app.entity';
 import { ActorType } from '../audit/entities/audit-event.entity';
 
 /** Who is calling, as established by {@link ApiAuthGuard}. */
-export type AuthContext = { kind: 'app'; app: App; apiKeyId: string } | { kind: 'admin' } | { kind: 'none' };
+export type AuthContext =
+  { kind: 'app'; app: App; apiKeyId: string } | { kind: 'admin' } | { kind: 'none' };
 
 /** Who did something, as recorded in the audit trail. */
 export interface Actor {

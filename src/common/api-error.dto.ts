@@ -15,19 +15,32 @@ export class ApiErrorDto {
   @ApiProperty({ description: 'HTTP status.', example: 409 })
   statusCode: number;
 
-  @ApiProperty({ description: 'Stable machine code.', enum: ErrorCode, example: ErrorCode.VERIFICATION_NOT_PENDING })
+  @ApiProperty({
+    description: 'Stable machine code.',
+    enum: ErrorCode,
+    example: ErrorCode.VERIFICATION_NOT_PENDING,
+  })
   code: ErrorCode;
 
   @ApiProperty({ description: 'Human readable message.', example: 'Verification is not pending' })
   message: string;
 
-  @ApiPropertyOptional({ description: 'Validation problems, one per field.', type: [ApiErrorDetailDto] })
+  @ApiPropertyOptional({
+    description: 'Validation problems, one per field.',
+    type: [ApiErrorDetailDto],
+  })
   details?: ApiErrorDetailDto[];
 
-  @ApiPropertyOptional({ description: 'Current status (verification_not_pending).', example: 'approved' })
+  @ApiPropertyOptional({
+    description: 'Current status (verification_not_pending).',
+    example: 'approved',
+  })
   status?: string;
 
-  @ApiPropertyOptional({ description: 'Verification id (delivery_failed).', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
+  @ApiPropertyOptional({
+    description: 'Verification id (delivery_failed).',
+    example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70',
+  })
   id?: string;
 }
 
@@ -35,7 +48,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'validation_failed or invalid_phone',
   401: 'unauthorized (or invalid_signature for provider webhooks)',
   403: 'forbidden or country_not_allowed',
-  404: 'not_found (also for another app\'s ids)',
+  404: "not_found (also for another app's ids)",
   409: 'verification_not_pending (with status) or idempotency_conflict',
   413: 'payload_too_large',
   429: 'rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds',
@@ -44,5 +57,9 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** Documents the error responses a route can give, all with the {@link ApiErrorDto} body. */
 export function ApiErrorResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'error', type: ApiErrorDto })));
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'error', type: ApiErrorDto }),
+    ),
+  );
 }

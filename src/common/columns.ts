@@ -6,13 +6,16 @@ import { ValueTransformer } from 'typeorm';
  */
 export const epochMs: ValueTransformer = {
   to: (value: number | null | undefined) => value,
-  from: (value: string | number | null) => (value === null || value === undefined ? null : Number(value)),
+  from: (value: string | number | null) =>
+    value === null || value === undefined ? null : Number(value),
 };
 
 /** JSON stored as text (portable across SQLite and MySQL). */
 export const jsonText: ValueTransformer = {
   to: (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value)),
-  from: (value: string | null) => (value === null || value === undefined ? null : (JSON.parse(value) as unknown)),
+  from: (value: string | null) =>
+    value === null || value === undefined ? null : (JSON.parse(value) as unknown),
 };
 
-export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();

@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { AuthFailureLimiter } from '../abuse/auth-failure-limiter';
@@ -44,7 +51,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private send(reply: FastifyReply, exception: unknown): void {
     const { body, retryAfterSeconds } = this.toBody(exception);
-    if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+    if (retryAfterSeconds !== undefined)
+      reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
     void reply.status(body.statusCode).send(body);
   }
 
@@ -52,34 +60,62 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainException) {
       const { details, extra, retryAfterSeconds } = exception.options;
       return {
-        body: { statusCode: exception.statusCode, code: exception.code, message: exception.message, ...(extra ?? {}), ...(details ? { details } : {}) },
+        body: {
+          statusCode: exception.statusCode,
+          code: exception.code,
+          message: exception.message,
+          ...(extra ?? {}),
+          ...(details ? { details } : {}),
+        },
         retryAfterSeconds,
       };
     }
     if (exception instanceof ThrottlerException) {
-      return { body: { statusCode: 429, code: ErrorCode.RATE_LIMITED, message: 'Too many requests' }, retryAfterSeconds: 60 };
+      return {
+        body: { statusCode: 429, code: ErrorCode.RATE_LIMITED, message: 'Too many requests' },
+        retryAfterSeconds: 60,
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const code = CODE_BY_STATUS[status] ?? (status >= 500 ? ErrorCode.INTERNAL_ERROR : ErrorCode.VALIDATION_FAILED);
-      const message = status === 404 ? 'Route not found' : status >= 500 ? 'Internal error' : exception.message;
+      const code =
+        CODE_BY_STATUS[status] ??
+        (status >= 500 ? ErrorCode.INTERNAL_ERROR : ErrorCode.VALIDATION_FAILED);
+      const message =
+        status === 404 ? 'Route not found' : status >= 500 ? 'Internal error' : exception.message;
       return { body: { statusCode: status, code, message } };
     }
     const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
-    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    if (
+      typeof fastifyError?.statusCode === 'number' &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500
+    ) {
       // Errors raised by Fastify itself before our handlers run (body too large, malformed JSON, bad media type).
       if (fastifyError.statusCode === 413 || fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        return { body: { statusCode: 413, code: ErrorCode.PAYLOAD_TOO_LARGE, message: 'Request body is too large' } };
+        return {
+          body: {
+            statusCode: 413,
+            code: ErrorCode.PAYLOAD_TOO_LARGE,
+            message: 'Request body is too large',
+          },
+        };
       }
       return {
         body: {
           statusCode: 400,
           code: ErrorCode.VALIDATION_FAILED,
-          message: fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Unsupported content type' : 'Malformed request body',
+          message:
+            fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+              ? 'Unsupported content type'
+              : 'Malformed request body',
         },
       };
     }
-    this.logger.error(exception instanceof Error ? `${exception.name}: ${exception.message}` : 'Unknown error', exception instanceof Error ? exception.stack : undefined);
+    this.logger.error(
+      exception instanceof Error ? `${exception.name}: ${exception.message}` : 'Unknown error',
+      exception instanceof Error ? exception.stack : undefined,
+    );
     return { body: { statusCode: 500, code: ErrorCode.INTERNAL_ERROR, message: 'Internal error' } };
   }
 }

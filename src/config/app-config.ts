@@ -152,7 +152,9 @@ class EnvReader {
     const value = this.raw(name) ?? fallback;
     const parsed = parseDuration(value);
     if (parsed === null) {
-      throw new ConfigError(`${name} must be a duration such as 500ms, 30s, 2m or 1h (got "${value}")`);
+      throw new ConfigError(
+        `${name} must be a duration such as 500ms, 30s, 2m or 1h (got "${value}")`,
+      );
     }
     return parsed;
   }
@@ -172,7 +174,10 @@ class EnvReader {
 export function parseDatabaseUrl(value: string): DatabaseConfig {
   if (value.startsWith('sqlite:')) {
     const file = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (!file) throw new ConfigError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/wa-verify.sqlite');
+    if (!file)
+      throw new ConfigError(
+        'DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/wa-verify.sqlite',
+      );
     return { type: 'sqlite', file: file === ':memory:' ? file : resolve(file) };
   }
   if (value.startsWith('mysql://') || value.startsWith('mariadb://')) {
@@ -183,7 +188,10 @@ export function parseDatabaseUrl(value: string): DatabaseConfig {
       throw new ConfigError('DATABASE_URL is not a valid mysql:// URL');
     }
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-    if (!database) throw new ConfigError('DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/wa_verify');
+    if (!database)
+      throw new ConfigError(
+        'DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/wa_verify',
+      );
     return {
       type: 'mysql',
       url: value.replace(/^mariadb:/, 'mysql:'),
@@ -210,14 +218,19 @@ const DEV_SECRET_FACTORIES: Record<keyof DevSecrets, () => string> = {
 };
 
 /** Development only: secrets that were not configured are generated once and kept in the data folder. */
-function loadDevSecrets(dataDir: string, needed: (keyof DevSecrets)[]): { secrets: DevSecrets; generated: Set<keyof DevSecrets> } {
+function loadDevSecrets(
+  dataDir: string,
+  needed: (keyof DevSecrets)[],
+): { secrets: DevSecrets; generated: Set<keyof DevSecrets> } {
   const file = join(dataDir, 'dev-secrets.json');
   let secrets: DevSecrets = {};
   if (existsSync(file)) {
     try {
       secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
     } catch {
-      throw new ConfigError(`${file} is not valid JSON; delete it to generate new development secrets`);
+      throw new ConfigError(
+        `${file} is not valid JSON; delete it to generate new development secrets`,
+      );
     }
   }
   const generated = new Set<keyof DevSecrets>();
@@ -241,7 +254,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const database = parseDatabaseUrl(read.string('DATABASE_URL', 'sqlite:./data/wa-verify.sqlite'));
   const dataDir = resolve(
-    read.raw('DATA_DIR') ?? (database.type === 'sqlite' && database.file !== ':memory:' ? dirname(database.file) : './data'),
+    read.raw('DATA_DIR') ??
+      (database.type === 'sqlite' && database.file !== ':memory:'
+        ? dirname(database.file)
+        : './data'),
   );
 
   let adminApiKey = read.raw('ADMIN_API_KEY');
@@ -263,17 +279,30 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminApiKeyGenerated = generated.has('adminApiKey');
     developmentAppApiKey = createDefaultApp ? secrets.defaultAppApiKey! : null;
   }
-  if (adminApiKey!.length < 16) throw new ConfigError('ADMIN_API_KEY must be at least 16 characters');
+  if (adminApiKey!.length < 16)
+    throw new ConfigError('ADMIN_API_KEY must be at least 16 characters');
   if (otpPepper!.length < 16) throw new ConfigError('OTP_PEPPER must be at least 16 characters');
 
-  const whatsappBusinessNumber = read.raw('WHATSAPP_BUSINESS_NUMBER') ?? (isProduction ? undefined : '+15550001111');
-  if (!whatsappBusinessNumber) throw new ConfigError('WHATSAPP_BUSINESS_NUMBER is required when NODE_ENV=production');
+  const whatsappBusinessNumber =
+    read.raw('WHATSAPP_BUSINESS_NUMBER') ?? (isProduction ? undefined : '+15550001111');
+  if (!whatsappBusinessNumber)
+    throw new ConfigError('WHATSAPP_BUSINESS_NUMBER is required when NODE_ENV=production');
   if (!E164.test(whatsappBusinessNumber)) {
-    throw new ConfigError(`WHATSAPP_BUSINESS_NUMBER must be E.164, e.g. +15550001111 (got "${whatsappBusinessNumber}")`);
+    throw new ConfigError(
+      `WHATSAPP_BUSINESS_NUMBER must be E.164, e.g. +15550001111 (got "${whatsappBusinessNumber}")`,
+    );
   }
 
-  const whatsappProvider = read.oneOf<WhatsappProviderName>('WHATSAPP_PROVIDER', ['sandbox', 'meta', 'twilio'], 'sandbox');
-  const smsProvider = read.oneOf<SmsProviderName>('SMS_PROVIDER', ['sandbox', 'twilio', 'none'], 'sandbox');
+  const whatsappProvider = read.oneOf<WhatsappProviderName>(
+    'WHATSAPP_PROVIDER',
+    ['sandbox', 'meta', 'twilio'],
+    'sandbox',
+  );
+  const smsProvider = read.oneOf<SmsProviderName>(
+    'SMS_PROVIDER',
+    ['sandbox', 'twilio', 'none'],
+    'sandbox',
+  );
 
   const meta: MetaConfig = {
     apiBaseUrl: read.url('META_API_BASE_URL', 'https://graph.facebook.com'),
@@ -295,7 +324,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
-  const publicBaseUrl = read.url('PUBLIC_BASE_URL', `http://localhost:${read.int('PORT', 3000, 1, 65535)}`);
+  const publicBaseUrl = read.url(
+    'PUBLIC_BASE_URL',
+    `http://localhost:${read.int('PORT', 3000, 1, 65535)}`,
+  );
   const twilio: TwilioConfig = {
     apiBaseUrl: read.url('TWILIO_API_BASE_URL', 'https://api.twilio.com'),
     accountSid: read.string('TWILIO_ACCOUNT_SID', ''),
@@ -313,7 +345,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ] as const) {
       if (!value) throw new ConfigError(`${name} is required when a Twilio provider is selected`);
     }
-    if (smsProvider === 'twilio' && !twilio.smsFrom) throw new ConfigError('TWILIO_SMS_FROM is required when SMS_PROVIDER=twilio');
+    if (smsProvider === 'twilio' && !twilio.smsFrom)
+      throw new ConfigError('TWILIO_SMS_FROM is required when SMS_PROVIDER=twilio');
     if (whatsappProvider === 'twilio' && !twilio.whatsappFrom) {
       throw new ConfigError('TWILIO_WHATSAPP_FROM is required when WHATSAPP_PROVIDER=twilio');
     }
@@ -322,11 +355,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const scheduleText = read.string('WEBHOOK_RETRY_SCHEDULE', '5s,30s,2m,10m,30m,1h,3h,6h,12h');
   const webhookRetryScheduleMs = parseDurationList(scheduleText);
   if (!webhookRetryScheduleMs) {
-    throw new ConfigError(`WEBHOOK_RETRY_SCHEDULE must be comma-separated durations such as 5s,30s,2m (got "${scheduleText}")`);
+    throw new ConfigError(
+      `WEBHOOK_RETRY_SCHEDULE must be comma-separated durations such as 5s,30s,2m (got "${scheduleText}")`,
+    );
   }
 
   const redisUrl = read.raw('REDIS_URL') ?? null;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
 
   return {
     nodeEnv,
@@ -357,7 +393,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     runMigrations: read.bool('RUN_MIGRATIONS', true),
     rateLimits: {
       apiKeyPerMinute: read.int('RATE_LIMIT_API_KEY_PER_MINUTE', 1200, 1, 10_000_000),
-      unauthenticatedPerMinute: read.int('RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 10_000_000),
+      unauthenticatedPerMinute: read.int(
+        'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE',
+        60,
+        1,
+        10_000_000,
+      ),
       phonePer15Minutes: read.int('RATE_LIMIT_PHONE_PER_15_MINUTES', 5, 1, 1_000_000),
       phonePerDay: read.int('RATE_LIMIT_PHONE_PER_DAY', 20, 1, 1_000_000),
       inboundSenderPerMinute: read.int('RATE_LIMIT_INBOUND_SENDER_PER_MINUTE', 10, 1, 1_000_000),

@@ -10,7 +10,10 @@ export function parseDuration(text: string): number | null {
 
 /** Parses a comma-separated list of durations; null when any item is not a duration or the list is empty. */
 export function parseDurationList(text: string): number[] | null {
-  const items = text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
   if (items.length === 0) return null;
   const parsed = items.map(parseDuration);
   return parsed.every((value): value is number => value !== null) ? parsed : null;

@@ -9,7 +9,13 @@ export class DatabaseModule {
   static forRoot(config: AppConfig, runMigrations: boolean): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.database), migrationsRun: runMigrations, migrationsTransactionMode: 'each' })],
+      imports: [
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(config.database),
+          migrationsRun: runMigrations,
+          migrationsTransactionMode: 'each',
+        }),
+      ],
     };
   }
 }

@@ -21,7 +21,10 @@ interface TablePlan {
 
 const plans = new WeakMap<EntityMetadata, TablePlan>();
 
-function planOf(manager: EntityManager, target: EntityTarget<ObjectLiteral>): { plan: TablePlan; metadata: EntityMetadata } {
+function planOf(
+  manager: EntityManager,
+  target: EntityTarget<ObjectLiteral>,
+): { plan: TablePlan; metadata: EntityMetadata } {
   const metadata = manager.connection.getMetadata(target);
   let plan = plans.get(metadata);
   if (!plan) {
@@ -42,24 +45,43 @@ function planOf(manager: EntityManager, target: EntityTarget<ObjectLiteral>): { 
 }
 
 /** Inserts complete entities (every column given) in one statement. */
-export async function insertEntities<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, rows: T[]): Promise<void> {
+export async function insertEntities<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: T[],
+): Promise<void> {
   if (rows.length === 0) return;
   const { plan } = planOf(manager, target);
   const parameters: unknown[] = [];
   for (const row of rows) {
     for (const column of plan.columns) {
       const value = column.getEntityValue(row);
-      const stored = column.transformer ? ApplyValueTransformers.transformTo(column.transformer, value) : value;
+      const stored = column.transformer
+        ? ApplyValueTransformers.transformTo(column.transformer, value)
+        : value;
       parameters.push(stored === undefined ? null : stored);
     }
   }
-  await query(manager, `${plan.insertPrefix}${rows.map(() => plan.rowPlaceholders).join(', ')}`, parameters);
+  await query(
+    manager,
+    `${plan.insertPrefix}${rows.map(() => plan.rowPlaceholders).join(', ')}`,
+    parameters,
+  );
 }
 
 /** `SELECT <all columns> FROM <table> WHERE <where>` hydrated into entities. `where` uses `?` placeholders and column names. */
-export async function findEntities<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, where: string, parameters: unknown[]): Promise<T[]> {
+export async function findEntities<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  where: string,
+  parameters: unknown[],
+): Promise<T[]> {
   const { plan, metadata } = planOf(manager, target);
-  const rows = (await query(manager, `SELECT ${plan.selectList} FROM ${plan.table} WHERE ${where}`, parameters)) as Record<string, unknown>[];
+  const rows = (await query(
+    manager,
+    `SELECT ${plan.selectList} FROM ${plan.table} WHERE ${where}`,
+    parameters,
+  )) as Record<string, unknown>[];
   return rows.map((row) => hydrate<T>(plan, metadata, row));
 }
 
@@ -74,20 +96,32 @@ export async function findEntitiesJoined<T extends ObjectLiteral>(
   parameters: unknown[],
 ): Promise<{ entity: T; row: Record<string, unknown> }[]> {
   const { plan, metadata } = planOf(manager, target);
-  const rows = (await query(manager, `SELECT ${plan.aliasedSelectList}, ${sql.extra} FROM ${plan.table} t ${sql.join} WHERE ${sql.where}`, parameters)) as Record<string, unknown>[];
+  const rows = (await query(
+    manager,
+    `SELECT ${plan.aliasedSelectList}, ${sql.extra} FROM ${plan.table} t ${sql.join} WHERE ${sql.where}`,
+    parameters,
+  )) as Record<string, unknown>[];
   return rows.map((row) => ({ entity: hydrate<T>(plan, metadata, row), row }));
 }
 
-function hydrate<T extends ObjectLiteral>(plan: TablePlan, metadata: EntityMetadata, row: Record<string, unknown>): T {
+function hydrate<T extends ObjectLiteral>(
+  plan: TablePlan,
+  metadata: EntityMetadata,
+  row: Record<string, unknown>,
+): T {
   const entity = metadata.create() as T;
   for (const column of plan.columns) {
     const raw = row[column.databaseName];
-    const value = column.transformer ? ApplyValueTransformers.transformFrom(column.transformer, raw) : raw;
+    const value = column.transformer
+      ? ApplyValueTransformers.transformFrom(column.transformer, raw)
+      : raw;
     column.setEntityValue(entity, value === undefined ? null : value);
   }
   return entity;
 }
 
 function query(manager: EntityManager, sql: string, parameters: unknown[]): Promise<unknown> {
-  return manager.queryRunner ? manager.queryRunner.query(sql, parameters) : manager.query(sql, parameters);
+  return manager.queryRunner
+    ? manager.queryRunner.query(sql, parameters)
+    : manager.query(sql, parameters);
 }

@@ -5,7 +5,11 @@ import { EntityManager } from 'typeorm';
  * MySQL alike. Used for conditional state transitions (`UPDATE … WHERE status = 'pending' …`).
  * Placeholders are `?` on both engines.
  */
-export async function execute(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
+export async function execute(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[],
+): Promise<number> {
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
     const result = await runner.query(sql, parameters, true);
@@ -17,9 +21,17 @@ export async function execute(manager: EntityManager, sql: string, parameters: u
 
 /** True when an insert failed on a unique index (SQLite or MySQL). */
 export function isUniqueViolation(error: unknown): boolean {
-  const err = error as { code?: string; errno?: number; driverError?: { code?: string; errno?: number } };
+  const err = error as {
+    code?: string;
+    errno?: number;
+    driverError?: { code?: string; errno?: number };
+  };
   const code = err?.driverError?.code ?? err?.code;
   const errno = err?.driverError?.errno ?? err?.errno;
-  return code === 'ER_DUP_ENTRY' || errno === 1062 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    errno === 1062 ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
-

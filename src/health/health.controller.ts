@@ -1,14 +1,28 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Auth } from '../auth/auth.decorators';
 import { HealthService } from './health.service';
 
 export class HealthDto {
-  @ApiProperty({ description: '`ok`, or `unavailable` when a required dependency is down.', example: 'ok' })
+  @ApiProperty({
+    description: '`ok`, or `unavailable` when a required dependency is down.',
+    example: 'ok',
+  })
   status: string;
 
-  @ApiProperty({ description: 'State of each dependency.', example: { database: 'up' }, type: 'object', additionalProperties: { type: 'string' } })
+  @ApiProperty({
+    description: 'State of each dependency.',
+    example: { database: 'up' },
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
   checks: Record<string, string>;
 }
 

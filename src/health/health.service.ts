@@ -30,7 +30,8 @@ export class HealthService {
       checks.database = 'down';
       ok = false;
     }
-    for (const indicator of this.indicators) checks[indicator.name] = await indicator.state().catch(() => 'down');
+    for (const indicator of this.indicators)
+      checks[indicator.name] = await indicator.state().catch(() => 'down');
     return { status: ok ? 'ok' : 'unavailable', checks };
   }
 }

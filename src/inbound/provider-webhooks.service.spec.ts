@@ -7,9 +7,7 @@ import { ProviderRegistry } from '../providers/provider-registry';
 import { InboxService } from './inbox.service';
 import { ProviderWebhooksService } from './provider-webhooks.service';
 
-async function serviceWith(
-  verifyToken: string,
-): Promise<{
+async function serviceWith(verifyToken: string): Promise<{
   service: ProviderWebhooksService;
   audit: { record: jest.Mock };
   inbox: { accept: jest.Mock };

@@ -41,7 +41,8 @@ export class ProviderHttpClient {
           agent: secure ? this.httpsAgent : this.httpAgent,
           headers: { ...headers, 'content-length': String(payload.length) },
         },
-        (res) => readResponse(res).then(resolve, (error: unknown) => reject(this.transportError(error))),
+        (res) =>
+          readResponse(res).then(resolve, (error: unknown) => reject(this.transportError(error))),
       );
       const timer = setTimeout(() => req.destroy(new TimeoutError()), this.timeoutMs);
       req.on('close', () => clearTimeout(timer));
@@ -53,7 +54,10 @@ export class ProviderHttpClient {
   private transportError(error: unknown): DeliveryError {
     if (error instanceof TimeoutError) {
       this.logger.warn(`${this.provider} API timed out after ${this.timeoutMs} ms`);
-      return new DeliveryError(`${this.provider} request timed out after ${this.timeoutMs} ms`, true);
+      return new DeliveryError(
+        `${this.provider} request timed out after ${this.timeoutMs} ms`,
+        true,
+      );
     }
     const code = (error as { code?: unknown })?.code;
     const cause = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? code : null;
@@ -79,7 +83,12 @@ function readResponse(res: IncomingMessage): Promise<ProviderHttpResponse> {
       else chunks.push(chunk);
     });
     res.on('error', reject);
-    res.on('end', () => resolve({ status: res.statusCode ?? 0, json: parseJson(Buffer.concat(chunks).toString('utf8')) }));
+    res.on('end', () =>
+      resolve({
+        status: res.statusCode ?? 0,
+        json: parseJson(Buffer.concat(chunks).toString('utf8')),
+      }),
+    );
   });
 }
 

@@ -40,4 +40,3 @@ export function safeVendorText(text: string, code?: string): string {
   result = result.replace(/\+?\d{7,}/g, (match) => `${match.slice(0, 4)}***${match.slice(-2)}`);
   return result.length > 200 ? `${result.slice(0, 197)}...` : result;
 }
-

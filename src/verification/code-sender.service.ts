@@ -8,7 +8,11 @@ import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { insertEntities } from '../database/entity-sql';
 import { OutboundMessage, ProviderName } from '../providers/messaging-provider';
-import { AllChannelsFailedError, ChannelFailure, ProviderRegistry } from '../providers/provider-registry';
+import {
+  AllChannelsFailedError,
+  ChannelFailure,
+  ProviderRegistry,
+} from '../providers/provider-registry';
 import { WebhookEventType } from '../webhooks/webhook-events';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
 import { MessagePurpose, VerificationMessage } from './entities/verification-message.entity';
@@ -19,11 +23,32 @@ import { Channel, DeliveryStatus, VerificationStatus } from './verification.type
 
 /** What a send did: the channel that carried it, or why every channel failed. Holds no message content. */
 export type Delivery =
-  | { ok: true; channel: Channel; provider: ProviderName; messageId: string; status: DeliveryStatus; failures: ChannelFailure[]; purpose: MessagePurpose }
-  | { ok: false; channel: Channel; provider: ProviderName | 'none'; error: string; failures: ChannelFailure[]; purpose: MessagePurpose };
+  | {
+      ok: true;
+      channel: Channel;
+      provider: ProviderName;
+      messageId: string;
+      status: DeliveryStatus;
+      failures: ChannelFailure[];
+      purpose: MessagePurpose;
+    }
+  | {
+      ok: false;
+      channel: Channel;
+      provider: ProviderName | 'none';
+      error: string;
+      failures: ChannelFailure[];
+      purpose: MessagePurpose;
+    };
 
 export type SendOutcome =
-  | { ok: true; channel: Channel; provider: ProviderName; messageId: string; status: DeliveryStatus }
+  | {
+      ok: true;
+      channel: Channel;
+      provider: ProviderName;
+      messageId: string;
+      status: DeliveryStatus;
+    }
   | { ok: false; error: string };
 
 /**
@@ -48,27 +73,76 @@ export class CodeSender {
   ) {}
 
   /** Sends a one-time code on `channels` in order (first = preferred, rest = fallbacks); writes nothing. */
-  deliverCode(app: App, verification: Verification, code: string, channels: Channel[]): Promise<Delivery> {
+  deliverCode(
+    app: App,
+    verification: Verification,
+    code: string,
+    channels: Channel[],
+  ): Promise<Delivery> {
     const text = renderMessage(verification.locale, 'otpCode', { code, brand: app.brandName });
-    return this.deliver(verification, verification.phone!, { kind: 'code', code, text }, channels, MessagePurpose.CODE);
+    return this.deliver(
+      verification,
+      verification.phone!,
+      { kind: 'code', code, text },
+      channels,
+      MessagePurpose.CODE,
+    );
   }
 
   /** Sends a one-time code to an existing verification and records the outcome. */
-  async sendCode(app: App, verification: Verification, code: string, channels: Channel[], actor: Actor, options: { failVerificationOnError: boolean }): Promise<SendOutcome> {
+  async sendCode(
+    app: App,
+    verification: Verification,
+    code: string,
+    channels: Channel[],
+    actor: Actor,
+    options: { failVerificationOnError: boolean },
+  ): Promise<SendOutcome> {
     const delivery = await this.deliverCode(app, verification, code, channels);
-    await this.dataSource.transaction((manager) => this.recordForExisting(manager, app, verification, delivery, actor, options.failVerificationOnError));
+    await this.dataSource.transaction((manager) =>
+      this.recordForExisting(
+        manager,
+        app,
+        verification,
+        delivery,
+        actor,
+        options.failVerificationOnError,
+      ),
+    );
     return toOutcome(delivery);
   }
 
   /** Sends a free-form reply (inbound flow, inside the 24-hour window); never falls back to SMS. */
-  async sendText(app: App, verification: Verification, to: string, text: string, purpose: MessagePurpose, actor: Actor): Promise<SendOutcome> {
-    const delivery = await this.deliver(verification, to, { kind: 'text', text }, [Channel.WHATSAPP], purpose);
-    await this.dataSource.transaction((manager) => this.recordForExisting(manager, app, verification, delivery, actor, false));
+  async sendText(
+    app: App,
+    verification: Verification,
+    to: string,
+    text: string,
+    purpose: MessagePurpose,
+    actor: Actor,
+  ): Promise<SendOutcome> {
+    const delivery = await this.deliver(
+      verification,
+      to,
+      { kind: 'text', text },
+      [Channel.WHATSAPP],
+      purpose,
+    );
+    await this.dataSource.transaction((manager) =>
+      this.recordForExisting(manager, app, verification, delivery, actor, false),
+    );
     return toOutcome(delivery);
   }
 
   /** Writes the message row and its audit events (`message.failed` per failed channel, then `message.sent`). */
-  async recordDelivery(manager: EntityManager, app: App, verification: Verification, delivery: Delivery, actor: Actor, extraAudit: AuditEntry[] = []): Promise<void> {
+  async recordDelivery(
+    manager: EntityManager,
+    app: App,
+    verification: Verification,
+    delivery: Delivery,
+    actor: Actor,
+    extraAudit: AuditEntry[] = [],
+  ): Promise<void> {
     const now = this.clock.now();
     const message: VerificationMessage = {
       id: newId(),
@@ -91,10 +165,27 @@ export class CodeSender {
         ...delivery.failures.map((failure) => ({
           ...base,
           type: 'message.failed',
-          data: { channel: failure.channel, provider: failure.provider, purpose: delivery.purpose, error: failure.error },
+          data: {
+            channel: failure.channel,
+            provider: failure.provider,
+            purpose: delivery.purpose,
+            error: failure.error,
+          },
         })),
         ...(delivery.ok
-          ? [{ ...base, type: 'message.sent', data: { channel: delivery.channel, provider: delivery.provider, purpose: delivery.purpose, providerMessageId: delivery.messageId, fallback: delivery.failures.length > 0 } }]
+          ? [
+              {
+                ...base,
+                type: 'message.sent',
+                data: {
+                  channel: delivery.channel,
+                  provider: delivery.provider,
+                  purpose: delivery.purpose,
+                  providerMessageId: delivery.messageId,
+                  fallback: delivery.failures.length > 0,
+                },
+              },
+            ]
           : []),
       ],
       manager,
@@ -105,38 +196,126 @@ export class CodeSender {
    * A verification whose code could not be delivered at all: `failed`, audited, and
    * `verification.failed` queued for the app. Returns the verification as stored.
    */
-  async recordFailure(manager: EntityManager, app: App, verification: Verification, error: string, actor: Actor): Promise<void> {
-    await this.audit.record({ type: 'verification.failed', appId: app.id, verificationId: verification.id, actor, data: { reason: 'delivery_failed' } }, manager);
-    await this.outbox.enqueue(manager, app, WebhookEventType.FAILED, { ...verification, status: VerificationStatus.FAILED, deliveryStatus: DeliveryStatus.FAILED, deliveryError: error });
+  async recordFailure(
+    manager: EntityManager,
+    app: App,
+    verification: Verification,
+    error: string,
+    actor: Actor,
+  ): Promise<void> {
+    await this.audit.record(
+      {
+        type: 'verification.failed',
+        appId: app.id,
+        verificationId: verification.id,
+        actor,
+        data: { reason: 'delivery_failed' },
+      },
+      manager,
+    );
+    await this.outbox.enqueue(manager, app, WebhookEventType.FAILED, {
+      ...verification,
+      status: VerificationStatus.FAILED,
+      deliveryStatus: DeliveryStatus.FAILED,
+      deliveryError: error,
+    });
   }
 
-  private async recordForExisting(manager: EntityManager, app: App, verification: Verification, delivery: Delivery, actor: Actor, failVerificationOnError: boolean): Promise<void> {
+  private async recordForExisting(
+    manager: EntityManager,
+    app: App,
+    verification: Verification,
+    delivery: Delivery,
+    actor: Actor,
+    failVerificationOnError: boolean,
+  ): Promise<void> {
     await this.recordDelivery(manager, app, verification, delivery, actor);
     if (delivery.purpose !== MessagePurpose.CODE) return;
     const now = this.clock.now();
     if (delivery.ok) {
-      await this.verifications.recordDelivery(manager, verification.id, delivery.channel, delivery.status, delivery.messageId, null, now);
-    } else if (failVerificationOnError && (await this.verifications.failIfPending(manager, verification.id, delivery.error, now)) === 1) {
-      await this.recordFailure(manager, app, { ...verification, deliveryChannel: delivery.channel, updatedAt: now }, delivery.error, actor);
+      await this.verifications.recordDelivery(
+        manager,
+        verification.id,
+        delivery.channel,
+        delivery.status,
+        delivery.messageId,
+        null,
+        now,
+      );
+    } else if (
+      failVerificationOnError &&
+      (await this.verifications.failIfPending(manager, verification.id, delivery.error, now)) === 1
+    ) {
+      await this.recordFailure(
+        manager,
+        app,
+        { ...verification, deliveryChannel: delivery.channel, updatedAt: now },
+        delivery.error,
+        actor,
+      );
     } else {
-      await this.verifications.recordDelivery(manager, verification.id, delivery.channel, DeliveryStatus.FAILED, null, delivery.error, now);
+      await this.verifications.recordDelivery(
+        manager,
+        verification.id,
+        delivery.channel,
+        DeliveryStatus.FAILED,
+        null,
+        delivery.error,
+        now,
+      );
     }
   }
 
-  private async deliver(verification: Verification, to: string, content: Pick<OutboundMessage, 'kind' | 'code' | 'text'>, channels: Channel[], purpose: MessagePurpose): Promise<Delivery> {
+  private async deliver(
+    verification: Verification,
+    to: string,
+    content: Pick<OutboundMessage, 'kind' | 'code' | 'text'>,
+    channels: Channel[],
+    purpose: MessagePurpose,
+  ): Promise<Delivery> {
     try {
-      const sent = await this.registry.sendFirstAvailable({ ...content, to, locale: verification.locale }, channels);
-      return { ok: true, channel: sent.channel, provider: sent.provider, messageId: sent.result.messageId, status: sent.result.status, failures: sent.failures, purpose };
+      const sent = await this.registry.sendFirstAvailable(
+        { ...content, to, locale: verification.locale },
+        channels,
+      );
+      return {
+        ok: true,
+        channel: sent.channel,
+        provider: sent.provider,
+        messageId: sent.result.messageId,
+        status: sent.result.status,
+        failures: sent.failures,
+        purpose,
+      };
     } catch (error) {
       if (!(error instanceof AllChannelsFailedError)) throw error;
-      const summary = error.failures.map((failure) => `${failure.channel}: ${failure.error}`).join('; ').slice(0, 255) || 'no channel to deliver on';
+      const summary =
+        error.failures
+          .map((failure) => `${failure.channel}: ${failure.error}`)
+          .join('; ')
+          .slice(0, 255) || 'no channel to deliver on';
       this.logger.warn(`Delivery failed for verification ${verification.id}: ${summary}`);
       const last = error.failures[error.failures.length - 1];
-      return { ok: false, channel: last?.channel ?? channels[0], provider: last?.provider ?? 'none', error: summary, failures: error.failures, purpose };
+      return {
+        ok: false,
+        channel: last?.channel ?? channels[0],
+        provider: last?.provider ?? 'none',
+        error: summary,
+        failures: error.failures,
+        purpose,
+      };
     }
   }
 }
 
 function toOutcome(delivery: Delivery): SendOutcome {
-  return delivery.ok ? { ok: true, channel: delivery.channel, provider: delivery.provider, messageId: delivery.messageId, status: delivery.status } : { ok: false, error: delivery.error };
+  return delivery.ok
+    ? {
+        ok: true,
+        channel: delivery.channel,
+        provider: delivery.provider,
+        messageId: delivery.messageId,
+        status: delivery.status,
+      }
+    : { ok: false, error: delivery.error };
 }

@@ -32,7 +32,9 @@ export class IdempotencyService {
    * claim went stale); 409 when the body differs.
    */
   async find(appId: string, key: string, body: unknown): Promise<Verification | null> {
-    const row = await this.dataSource.getRepository(IdempotencyKey).findOneBy({ appId, keyHash: sha256Hex(key) });
+    const row = await this.dataSource
+      .getRepository(IdempotencyKey)
+      .findOneBy({ appId, keyHash: sha256Hex(key) });
     if (!row) return null;
     const now = this.clock.now();
     if (row.expiresAt <= now) {
@@ -40,9 +42,14 @@ export class IdempotencyService {
       return null;
     }
     if (row.requestHash !== requestHash(body)) {
-      throw new DomainException(ErrorCode.IDEMPOTENCY_CONFLICT, 'This Idempotency-Key was used with a different request body');
+      throw new DomainException(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        'This Idempotency-Key was used with a different request body',
+      );
     }
-    const verification = await this.dataSource.getRepository(Verification).findOneBy({ id: row.verificationId, appId });
+    const verification = await this.dataSource
+      .getRepository(Verification)
+      .findOneBy({ id: row.verificationId, appId });
     if (verification) return verification;
     if (row.createdAt <= now - STALE_CLAIM_MS) {
       // The request that claimed the key died before storing its verification.
@@ -60,7 +67,15 @@ export class IdempotencyService {
     const now = this.clock.now();
     try {
       await insertEntities(this.dataSource.manager, IdempotencyKey, [
-        { id: newId(), appId, keyHash: sha256Hex(key), requestHash: requestHash(body), verificationId, createdAt: now, expiresAt: now + TTL_MS },
+        {
+          id: newId(),
+          appId,
+          keyHash: sha256Hex(key),
+          requestHash: requestHash(body),
+          verificationId,
+          createdAt: now,
+          expiresAt: now + TTL_MS,
+        },
       ]);
       return true;
     } catch (error) {
@@ -72,15 +87,27 @@ export class IdempotencyService {
   /** Waits (bounded) for the request holding the claim to store its verification. */
   async awaitClaimed(appId: string, key: string, body: unknown): Promise<Verification> {
     for (let attempt = 0; attempt < CLAIM_POLLS; attempt++) {
-      const row = await this.dataSource.getRepository(IdempotencyKey).findOneBy({ appId, keyHash: sha256Hex(key) });
+      const row = await this.dataSource
+        .getRepository(IdempotencyKey)
+        .findOneBy({ appId, keyHash: sha256Hex(key) });
       if (row && row.requestHash !== requestHash(body)) {
-        throw new DomainException(ErrorCode.IDEMPOTENCY_CONFLICT, 'This Idempotency-Key was used with a different request body');
+        throw new DomainException(
+          ErrorCode.IDEMPOTENCY_CONFLICT,
+          'This Idempotency-Key was used with a different request body',
+        );
       }
-      const verification = row ? await this.dataSource.getRepository(Verification).findOneBy({ id: row.verificationId, appId }) : null;
+      const verification = row
+        ? await this.dataSource
+            .getRepository(Verification)
+            .findOneBy({ id: row.verificationId, appId })
+        : null;
       if (verification) return verification;
       await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
     }
-    throw new DomainException(ErrorCode.IDEMPOTENCY_CONFLICT, 'A request with this Idempotency-Key is still in progress; retry shortly');
+    throw new DomainException(
+      ErrorCode.IDEMPOTENCY_CONFLICT,
+      'A request with this Idempotency-Key is still in progress; retry shortly',
+    );
   }
 
   private async release(id: string): Promise<void> {

@@ -4,7 +4,15 @@ import { App } from '../apps/entities/app.entity';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Verification } from './entities/verification.entity';
-import { hashToken, normaliseToken, TOKEN_ALPHABET, TOKEN_GROUP_LENGTH, TOKEN_GROUPS, TOKEN_LENGTH, TOKEN_PREFIX } from './inbound-token';
+import {
+  hashToken,
+  normaliseToken,
+  TOKEN_ALPHABET,
+  TOKEN_GROUP_LENGTH,
+  TOKEN_GROUPS,
+  TOKEN_LENGTH,
+  TOKEN_PREFIX,
+} from './inbound-token';
 import { renderMessage } from './messages';
 import { buildQrDataUrl, buildWaLink } from './wa-link';
 import { InboundLink } from './verification.view';
@@ -20,7 +28,9 @@ export class InboundLinkService {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   tokenFor(verificationId: string): string {
-    const digest = createHmac('sha256', this.config.otpPepper).update(`inbound-token:${verificationId}`).digest();
+    const digest = createHmac('sha256', this.config.otpPepper)
+      .update(`inbound-token:${verificationId}`)
+      .digest();
     let value = BigInt(`0x${digest.subarray(0, 16).toString('hex')}`);
     const base = BigInt(TOKEN_ALPHABET.length);
     let chars = '';
@@ -28,7 +38,9 @@ export class InboundLinkService {
       chars += TOKEN_ALPHABET[Number(value % base)];
       value /= base;
     }
-    const groups = Array.from({ length: TOKEN_GROUPS }, (_, i) => chars.slice(i * TOKEN_GROUP_LENGTH, (i + 1) * TOKEN_GROUP_LENGTH));
+    const groups = Array.from({ length: TOKEN_GROUPS }, (_, i) =>
+      chars.slice(i * TOKEN_GROUP_LENGTH, (i + 1) * TOKEN_GROUP_LENGTH),
+    );
     return [TOKEN_PREFIX, ...groups].join('-');
   }
 
@@ -37,7 +49,10 @@ export class InboundLinkService {
   }
 
   async linkFor(app: App, verification: Verification): Promise<InboundLink> {
-    const waMessage = renderMessage(verification.locale, 'inboundRequest', { brand: app.brandName, token: this.tokenFor(verification.id) });
+    const waMessage = renderMessage(verification.locale, 'inboundRequest', {
+      brand: app.brandName,
+      token: this.tokenFor(verification.id),
+    });
     const waLink = buildWaLink(this.config.whatsappBusinessNumber, waMessage);
     return { waLink, waMessage, qrCode: await buildQrDataUrl(waLink) };
   }

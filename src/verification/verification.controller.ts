@@ -1,13 +1,29 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { App } from '../apps/entities/app.entity';
 import { CurrentActor, CurrentApp } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { DomainException, ErrorCode } from '../common/errors';
-import { CheckByPhoneDto, CheckCodeDto, CreateVerificationDto, ResendDto } from './dto/create-verification.dto';
+import {
+  CheckByPhoneDto,
+  CheckCodeDto,
+  CreateVerificationDto,
+  ResendDto,
+} from './dto/create-verification.dto';
 import { ListVerificationsQueryDto } from './dto/list-verifications.dto';
-import { CheckResultDto, VerificationPageDto, VerificationResponseDto } from './dto/verification-response.dto';
+import {
+  CheckResultDto,
+  VerificationPageDto,
+  VerificationResponseDto,
+} from './dto/verification-response.dto';
 import { VerificationService } from './verification.service';
 
 @ApiTags('verifications')
@@ -19,17 +35,30 @@ export class VerificationController {
 
   @Post('verifications')
   @ApiOperation({ summary: 'Start a verification (outbound code or inbound wa.me link)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h return the same verification without a second message.' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Same key and body within 24 h return the same verification without a second message.',
+  })
   @ApiCreatedResponse({ type: VerificationResponseDto })
   @ApiErrorResponses(403, 409, 413, 429, 502)
-  create(@CurrentApp() app: App, @Body() dto: CreateVerificationDto, @CurrentActor() actor: Actor, @Headers('idempotency-key') idempotencyKey?: string): Promise<VerificationResponseDto> {
+  create(
+    @CurrentApp() app: App,
+    @Body() dto: CreateVerificationDto,
+    @CurrentActor() actor: Actor,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<VerificationResponseDto> {
     return this.verifications.create(app, dto, actor, validIdempotencyKey(idempotencyKey));
   }
 
   @Get('verifications')
   @ApiOperation({ summary: 'List verifications, newest first' })
   @ApiOkResponse({ type: VerificationPageDto })
-  list(@CurrentApp() app: App, @Query() query: ListVerificationsQueryDto): Promise<VerificationPageDto> {
+  list(
+    @CurrentApp() app: App,
+    @Query() query: ListVerificationsQueryDto,
+  ): Promise<VerificationPageDto> {
     return this.verifications.list(app, query);
   }
 
@@ -45,16 +74,27 @@ export class VerificationController {
   @ApiOperation({ summary: 'Check the code the person typed' })
   @ApiOkResponse({ type: CheckResultDto })
   @ApiErrorResponses(409)
-  check(@CurrentApp() app: App, @Param('id') id: string, @Body() dto: CheckCodeDto, @CurrentActor() actor: Actor): Promise<CheckResultDto> {
+  check(
+    @CurrentApp() app: App,
+    @Param('id') id: string,
+    @Body() dto: CheckCodeDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<CheckResultDto> {
     return this.verifications.check(app, id, dto.code, actor);
   }
 
   @Post('verification-checks')
   @HttpCode(200)
-  @ApiOperation({ summary: "Check a code against the app's latest pending verification for a phone" })
+  @ApiOperation({
+    summary: "Check a code against the app's latest pending verification for a phone",
+  })
   @ApiOkResponse({ type: CheckResultDto })
   @ApiErrorResponses(409)
-  checkByPhone(@CurrentApp() app: App, @Body() dto: CheckByPhoneDto, @CurrentActor() actor: Actor): Promise<CheckResultDto> {
+  checkByPhone(
+    @CurrentApp() app: App,
+    @Body() dto: CheckByPhoneDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<CheckResultDto> {
     return this.verifications.checkByPhone(app, dto.phone, dto.code, actor);
   }
 
@@ -63,7 +103,12 @@ export class VerificationController {
   @ApiOperation({ summary: 'Send a new code (the old one stops working)' })
   @ApiOkResponse({ type: VerificationResponseDto })
   @ApiErrorResponses(409, 429, 502)
-  resend(@CurrentApp() app: App, @Param('id') id: string, @Body() dto: ResendDto, @CurrentActor() actor: Actor): Promise<VerificationResponseDto> {
+  resend(
+    @CurrentApp() app: App,
+    @Param('id') id: string,
+    @Body() dto: ResendDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<VerificationResponseDto> {
     return this.verifications.resend(app, id, dto.channel, actor);
   }
 
@@ -72,7 +117,11 @@ export class VerificationController {
   @ApiOperation({ summary: 'Cancel a pending verification' })
   @ApiOkResponse({ type: VerificationResponseDto })
   @ApiErrorResponses(409)
-  cancel(@CurrentApp() app: App, @Param('id') id: string, @CurrentActor() actor: Actor): Promise<VerificationResponseDto> {
+  cancel(
+    @CurrentApp() app: App,
+    @Param('id') id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<VerificationResponseDto> {
     return this.verifications.cancel(app, id, actor);
   }
 }
@@ -80,7 +129,11 @@ export class VerificationController {
 function validIdempotencyKey(key: string | undefined): string | undefined {
   if (key === undefined) return undefined;
   if (key.length < 1 || key.length > 255) {
-    throw new DomainException(ErrorCode.VALIDATION_FAILED, 'Idempotency-Key must be 1 to 255 characters', { details: [{ field: 'Idempotency-Key', message: '1 to 255 characters' }] });
+    throw new DomainException(
+      ErrorCode.VALIDATION_FAILED,
+      'Idempotency-Key must be 1 to 255 characters',
+      { details: [{ field: 'Idempotency-Key', message: '1 to 255 characters' }] },
+    );
   }
   return key;
 }

@@ -28,9 +28,19 @@ import { VerificationService } from './verification.service';
       provide: CodeHasher,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): CodeHasher =>
-        config.otpHasher === 'bcrypt' ? new BcryptCodeHasher(config.otpHashCost) : new HmacCodeHasher(config.otpPepper),
+        config.otpHasher === 'bcrypt'
+          ? new BcryptCodeHasher(config.otpHashCost)
+          : new HmacCodeHasher(config.otpPepper),
     },
   ],
-  exports: [VerificationService, VerificationRepository, CodeSender, CodeHasher, OtpGenerator, InboundLinkService, IdempotencyService],
+  exports: [
+    VerificationService,
+    VerificationRepository,
+    CodeSender,
+    CodeHasher,
+    OtpGenerator,
+    InboundLinkService,
+    IdempotencyService,
+  ],
 })
 export class VerificationModule {}

@@ -5,7 +5,12 @@ import { findEntities, insertEntities } from '../database/entity-sql';
 import { execute } from '../database/sql';
 import { VerificationMessage } from './entities/verification-message.entity';
 import { Verification } from './entities/verification.entity';
-import { Channel, DELIVERY_STATUS_RANK, DeliveryStatus, VerificationStatus } from './verification.types';
+import {
+  Channel,
+  DELIVERY_STATUS_RANK,
+  DeliveryStatus,
+  VerificationStatus,
+} from './verification.types';
 
 export interface VerificationFilter {
   phone?: string;
@@ -30,8 +35,17 @@ export class VerificationRepository {
     return insertEntities(manager, Verification, [verification]);
   }
 
-  async findForApp(appId: string, id: string, manager?: EntityManager): Promise<Verification | null> {
-    const [found] = await findEntities(this.manager(manager), Verification, 'id = ? AND app_id = ?', [id, appId]);
+  async findForApp(
+    appId: string,
+    id: string,
+    manager?: EntityManager,
+  ): Promise<Verification | null> {
+    const [found] = await findEntities(
+      this.manager(manager),
+      Verification,
+      'id = ? AND app_id = ?',
+      [id, appId],
+    );
     return found ?? null;
   }
 
@@ -66,7 +80,12 @@ export class VerificationRepository {
   }
 
   /** Approves when the code hash still is `codeHash` and the verification is pending, unexpired and not locked out. */
-  approveIfCodeMatches(manager: EntityManager, id: string, codeHash: string, now: number): Promise<number> {
+  approveIfCodeMatches(
+    manager: EntityManager,
+    id: string,
+    codeHash: string,
+    now: number,
+  ): Promise<number> {
     return execute(
       manager,
       `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?
@@ -76,13 +95,30 @@ export class VerificationRepository {
   }
 
   /** Approves a pending verification outright (inbound `confirm`), recording the sender. */
-  approveInbound(manager: EntityManager, id: string, phone: string | null, countryCode: string | null, waUserId: string | null, now: number): Promise<number> {
+  approveInbound(
+    manager: EntityManager,
+    id: string,
+    phone: string | null,
+    countryCode: string | null,
+    waUserId: string | null,
+    now: number,
+  ): Promise<number> {
     return execute(
       manager,
       `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?, phone = COALESCE(phone, ?),
          country_code = COALESCE(country_code, ?), wa_user_id = COALESCE(?, wa_user_id)
        WHERE id = ? AND status = ? AND expires_at > ?`,
-      [VerificationStatus.APPROVED, now, now, phone, countryCode, waUserId, id, VerificationStatus.PENDING, now],
+      [
+        VerificationStatus.APPROVED,
+        now,
+        now,
+        phone,
+        countryCode,
+        waUserId,
+        id,
+        VerificationStatus.PENDING,
+        now,
+      ],
     );
   }
 
@@ -101,29 +137,33 @@ export class VerificationRepository {
   }
 
   expireIfDue(manager: EntityManager, id: string, now: number): Promise<number> {
-    return execute(manager, `UPDATE verifications SET status = ?, updated_at = ? WHERE id = ? AND status = ? AND expires_at <= ?`, [
-      VerificationStatus.EXPIRED,
-      now,
-      id,
-      VerificationStatus.PENDING,
-      now,
-    ]);
+    return execute(
+      manager,
+      `UPDATE verifications SET status = ?, updated_at = ? WHERE id = ? AND status = ? AND expires_at <= ?`,
+      [VerificationStatus.EXPIRED, now, id, VerificationStatus.PENDING, now],
+    );
   }
 
   cancelIfPending(manager: EntityManager, id: string, now: number): Promise<number> {
-    return execute(manager, `UPDATE verifications SET status = ?, updated_at = ? WHERE id = ? AND status = ?`, [
-      VerificationStatus.CANCELED,
-      now,
-      id,
-      VerificationStatus.PENDING,
-    ]);
+    return execute(
+      manager,
+      `UPDATE verifications SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+      [VerificationStatus.CANCELED, now, id, VerificationStatus.PENDING],
+    );
   }
 
   failIfPending(manager: EntityManager, id: string, error: string, now: number): Promise<number> {
     return execute(
       manager,
       `UPDATE verifications SET status = ?, delivery_status = ?, delivery_error = ?, updated_at = ? WHERE id = ? AND status = ?`,
-      [VerificationStatus.FAILED, DeliveryStatus.FAILED, error.slice(0, 255), now, id, VerificationStatus.PENDING],
+      [
+        VerificationStatus.FAILED,
+        DeliveryStatus.FAILED,
+        error.slice(0, 255),
+        now,
+        id,
+        VerificationStatus.PENDING,
+      ],
     );
   }
 
@@ -131,17 +171,40 @@ export class VerificationRepository {
    * Claims a send: replaces the code hash (the old code stops working) and counts the send, only if
    * the verification is pending, unexpired, under its send limit and outside the cooldown.
    */
-  claimSend(manager: EntityManager, id: string, codeHash: string, now: number, cooldownMs: number): Promise<number> {
+  claimSend(
+    manager: EntityManager,
+    id: string,
+    codeHash: string,
+    now: number,
+    cooldownMs: number,
+  ): Promise<number> {
     return execute(
       manager,
       `UPDATE verifications SET code_hash = ?, sends = sends + 1, last_sent_at = ?, updated_at = ?,
          delivery_status = ?, delivery_message_id = NULL, delivery_error = NULL
        WHERE id = ? AND status = ? AND expires_at > ? AND sends < max_sends AND (last_sent_at IS NULL OR last_sent_at <= ?)`,
-      [codeHash, now, now, DeliveryStatus.QUEUED, id, VerificationStatus.PENDING, now, now - cooldownMs],
+      [
+        codeHash,
+        now,
+        now,
+        DeliveryStatus.QUEUED,
+        id,
+        VerificationStatus.PENDING,
+        now,
+        now - cooldownMs,
+      ],
     );
   }
 
-  recordDelivery(manager: EntityManager, id: string, channel: Channel, status: DeliveryStatus, messageId: string | null, error: string | null, now: number): Promise<number> {
+  recordDelivery(
+    manager: EntityManager,
+    id: string,
+    channel: Channel,
+    status: DeliveryStatus,
+    messageId: string | null,
+    error: string | null,
+    now: number,
+  ): Promise<number> {
     return execute(
       manager,
       `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?, updated_at = ? WHERE id = ?`,
@@ -172,19 +235,38 @@ export class VerificationRepository {
        WHERE id = ? AND status = ? AND expires_at > ? AND sends < max_sends AND (last_sent_at IS NULL OR last_sent_at <= ?)
          AND ${expectedPhone === null ? 'phone IS NULL' : 'phone = ?'}`,
       [
-        codeHash, now, now, sender.phone, sender.countryCode, sender.waUserId, DeliveryStatus.QUEUED,
-        id, VerificationStatus.PENDING, now, now - cooldownMs, ...(expectedPhone === null ? [] : [expectedPhone]),
+        codeHash,
+        now,
+        now,
+        sender.phone,
+        sender.countryCode,
+        sender.waUserId,
+        DeliveryStatus.QUEUED,
+        id,
+        VerificationStatus.PENDING,
+        now,
+        now - cooldownMs,
+        ...(expectedPhone === null ? [] : [expectedPhone]),
       ],
     );
   }
 
   /** A message we sent, by the provider's id for it (delivery status callbacks). */
-  findMessageByProviderId(provider: string, providerMessageId: string): Promise<VerificationMessage | null> {
+  findMessageByProviderId(
+    provider: string,
+    providerMessageId: string,
+  ): Promise<VerificationMessage | null> {
     return this.dataSource.manager.findOneBy(VerificationMessage, { provider, providerMessageId });
   }
 
   /** Moves a sent message's status forward only (DELIVERY_STATUS_RANK): a late `sent` never overwrites `read`; `failed` wins. */
-  advanceMessageStatus(manager: EntityManager, messageId: string, status: DeliveryStatus, error: string | null, now: number): Promise<number> {
+  advanceMessageStatus(
+    manager: EntityManager,
+    messageId: string,
+    status: DeliveryStatus,
+    error: string | null,
+    now: number,
+  ): Promise<number> {
     return execute(
       manager,
       `UPDATE verification_messages SET status = ?, error = COALESCE(?, error), updated_at = ?
@@ -194,18 +276,34 @@ export class VerificationRepository {
   }
 
   /** Moves the delivery status forward, only while `providerMessageId` is the verification's current delivery message. */
-  advanceDeliveryStatus(manager: EntityManager, id: string, providerMessageId: string, status: DeliveryStatus, error: string | null, now: number): Promise<number> {
+  advanceDeliveryStatus(
+    manager: EntityManager,
+    id: string,
+    providerMessageId: string,
+    status: DeliveryStatus,
+    error: string | null,
+    now: number,
+  ): Promise<number> {
     return execute(
       manager,
       `UPDATE verifications SET delivery_status = ?, delivery_error = COALESCE(?, delivery_error), updated_at = ?
        WHERE id = ? AND delivery_message_id = ? AND (delivery_status IS NULL OR ${deliveryRankSql('delivery_status')} < ?)`,
-      [status, error ? error.slice(0, 255) : null, now, id, providerMessageId, DELIVERY_STATUS_RANK[status]],
+      [
+        status,
+        error ? error.slice(0, 255) : null,
+        now,
+        id,
+        providerMessageId,
+        DELIVERY_STATUS_RANK[status],
+      ],
     );
   }
 }
 
 /** SQL rank of a delivery status column, from the DELIVERY_STATUS_RANK constants (unknown values rank lowest). */
 function deliveryRankSql(column: string): string {
-  const cases = Object.entries(DELIVERY_STATUS_RANK).map(([status, rank]) => `WHEN '${status}' THEN ${rank}`);
+  const cases = Object.entries(DELIVERY_STATUS_RANK).map(
+    ([status, rank]) => `WHEN '${status}' THEN ${rank}`,
+  );
   return `(CASE ${column} ${cases.join(' ')} ELSE -1 END)`;
 }

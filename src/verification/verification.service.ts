@@ -14,7 +14,11 @@ import { WebhookEventType } from '../webhooks/webhook-events';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
 import { CodeHasher } from './code-hasher';
 import { CodeSender } from './code-sender.service';
-import { CheckResultDto, VerificationPageDto, VerificationResponseDto } from './dto/verification-response.dto';
+import {
+  CheckResultDto,
+  VerificationPageDto,
+  VerificationResponseDto,
+} from './dto/verification-response.dto';
 import { CreateVerificationDto } from './dto/create-verification.dto';
 import { ListVerificationsQueryDto } from './dto/list-verifications.dto';
 import { Verification } from './entities/verification.entity';
@@ -22,7 +26,16 @@ import { IdempotencyService } from './idempotency.service';
 import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
 import { VerificationRepository } from './verification.repository';
-import { Channel, DeliveryStatus, Flow, InboundReply, MAX_CHECK_ATTEMPTS, MAX_SENDS, RESEND_COOLDOWN_MS, VerificationStatus } from './verification.types';
+import {
+  Channel,
+  DeliveryStatus,
+  Flow,
+  InboundReply,
+  MAX_CHECK_ATTEMPTS,
+  MAX_SENDS,
+  RESEND_COOLDOWN_MS,
+  VerificationStatus,
+} from './verification.types';
 import { toVerificationView } from './verification.view';
 
 const METADATA_MAX_BYTES = 2048;
@@ -44,7 +57,12 @@ export class VerificationService {
     private readonly clock: Clock,
   ) {}
 
-  async create(app: App, dto: CreateVerificationDto, actor: Actor, idempotencyKey?: string): Promise<VerificationResponseDto> {
+  async create(
+    app: App,
+    dto: CreateVerificationDto,
+    actor: Actor,
+    idempotencyKey?: string,
+  ): Promise<VerificationResponseDto> {
     const flow = dto.flow ?? Flow.OUTBOUND;
     const phone = this.parsePhone(dto.phone, flow);
     this.assertRequestShape(dto, flow);
@@ -54,7 +72,10 @@ export class VerificationService {
 
     const now = this.clock.now();
     const verification = this.newVerification(app, dto, flow, phone, now);
-    if (idempotencyKey && !(await this.idempotency.claim(app.id, idempotencyKey, dto, verification.id))) {
+    if (
+      idempotencyKey &&
+      !(await this.idempotency.claim(app.id, idempotencyKey, dto, verification.id))
+    ) {
       // A concurrent request with the same key won the claim: answer with its verification, send nothing.
       return this.view(app, await this.idempotency.awaitClaimed(app.id, idempotencyKey, dto));
     }
@@ -63,7 +84,13 @@ export class VerificationService {
       appId: app.id,
       verificationId: verification.id,
       actor,
-      data: { flow, channel: verification.channel, phone: maskPhone(verification.phone), fallbackChannels: verification.fallbackChannels, ttlSeconds: Math.round((verification.expiresAt - now) / 1000) },
+      data: {
+        flow,
+        channel: verification.channel,
+        phone: maskPhone(verification.phone),
+        fallbackChannels: verification.fallbackChannels,
+        ttlSeconds: Math.round((verification.expiresAt - now) / 1000),
+      },
     };
 
     if (flow === Flow.INBOUND) {
@@ -76,23 +103,43 @@ export class VerificationService {
     }
 
     const code = this.otp.generate(verification.codeLength);
-    Object.assign(verification, { codeHash: await this.hasher.hash(verification.id, code), sends: 1, lastSentAt: now });
+    Object.assign(verification, {
+      codeHash: await this.hasher.hash(verification.id, code),
+      sends: 1,
+      lastSentAt: now,
+    });
     // The code goes out before anything is stored, so a creation costs one transaction: the
     // verification, its first message and their audit events are written together with the
     // outcome. (A delivery status that overtakes this insert is retried by the inbox.)
-    const delivery = await this.sender.deliverCode(app, verification, code, [verification.channel, ...verification.fallbackChannels]);
+    const delivery = await this.sender.deliverCode(app, verification, code, [
+      verification.channel,
+      ...verification.fallbackChannels,
+    ]);
     Object.assign(
       verification,
       delivery.ok
-        ? { deliveryChannel: delivery.channel, deliveryStatus: delivery.status, deliveryMessageId: delivery.messageId }
-        : { status: VerificationStatus.FAILED, deliveryChannel: delivery.channel, deliveryStatus: DeliveryStatus.FAILED, deliveryError: delivery.error },
+        ? {
+            deliveryChannel: delivery.channel,
+            deliveryStatus: delivery.status,
+            deliveryMessageId: delivery.messageId,
+          }
+        : {
+            status: VerificationStatus.FAILED,
+            deliveryChannel: delivery.channel,
+            deliveryStatus: DeliveryStatus.FAILED,
+            deliveryError: delivery.error,
+          },
     );
     await this.dataSource.transaction(async (manager) => {
       await this.verifications.insert(manager, verification);
       await this.sender.recordDelivery(manager, app, verification, delivery, actor, [created]);
-      if (!delivery.ok) await this.sender.recordFailure(manager, app, verification, delivery.error, actor);
+      if (!delivery.ok)
+        await this.sender.recordFailure(manager, app, verification, delivery.error, actor);
     });
-    if (!delivery.ok) throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', { extra: { id: verification.id } });
+    if (!delivery.ok)
+      throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', {
+        extra: { id: verification.id },
+      });
     return this.view(app, verification);
   }
 
@@ -103,43 +150,98 @@ export class VerificationService {
   async list(app: App, query: ListVerificationsQueryDto): Promise<VerificationPageDto> {
     const limit = query.limit ?? 20;
     const phone = query.phone ? this.parsePhone(query.phone, Flow.OUTBOUND)!.e164 : undefined;
-    const rows = await this.verifications.listForApp(app.id, { phone, status: query.status, cursor: query.cursor, limit: limit + 1 });
+    const rows = await this.verifications.listForApp(app.id, {
+      phone,
+      status: query.status,
+      cursor: query.cursor,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
-    return { data: page.map((row) => toVerificationView(row)), nextCursor: rows.length > limit ? page[page.length - 1].id : null };
+    return {
+      data: page.map((row) => toVerificationView(row)),
+      nextCursor: rows.length > limit ? page[page.length - 1].id : null,
+    };
   }
 
   async check(app: App, id: string, code: string, actor: Actor): Promise<CheckResultDto> {
     return this.checkVerification(app, await this.findOrThrow(app, id), code, actor);
   }
 
-  async checkByPhone(app: App, phoneInput: string, code: string, actor: Actor): Promise<CheckResultDto> {
+  async checkByPhone(
+    app: App,
+    phoneInput: string,
+    code: string,
+    actor: Actor,
+  ): Promise<CheckResultDto> {
     const phone = this.parsePhone(phoneInput, Flow.OUTBOUND)!;
     const verification = await this.verifications.findLatestPendingByPhone(app.id, phone.e164);
     if (!verification) throw notFound('Pending verification for this phone');
     return this.checkVerification(app, verification, code, actor);
   }
 
-  async resend(app: App, id: string, channel: Channel | undefined, actor: Actor): Promise<VerificationResponseDto> {
+  async resend(
+    app: App,
+    id: string,
+    channel: Channel | undefined,
+    actor: Actor,
+  ): Promise<VerificationResponseDto> {
     const verification = await this.findOrThrow(app, id);
     if (verification.flow !== Flow.OUTBOUND && verification.inboundReply !== InboundReply.CODE) {
-      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'An inbound confirmation has no code to resend');
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        'An inbound confirmation has no code to resend',
+      );
     }
-    if (!verification.phone) throw new DomainException(ErrorCode.VALIDATION_FAILED, 'Nobody has written in for this verification yet');
+    if (!verification.phone)
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        'Nobody has written in for this verification yet',
+      );
     const now = this.clock.now();
     await this.expireIfDue(app, verification, now, actor);
     const code = this.otp.generate(verification.codeLength);
     const codeHash = await this.hasher.hash(verification.id, code);
-    const channels = channel ? [channel, ...verification.fallbackChannels.filter((c) => c !== channel)] : [verification.channel, ...verification.fallbackChannels];
+    const channels = channel
+      ? [channel, ...verification.fallbackChannels.filter((c) => c !== channel)]
+      : [verification.channel, ...verification.fallbackChannels];
     const claimed = await this.dataSource.transaction(async (manager) => {
-      if ((await this.verifications.claimSend(manager, verification.id, codeHash, now, RESEND_COOLDOWN_MS)) !== 1) return false;
-      await this.audit.record({ type: 'verification.resend', appId: app.id, verificationId: verification.id, actor, data: { channel: channels[0], send: verification.sends + 1 } }, manager);
+      if (
+        (await this.verifications.claimSend(
+          manager,
+          verification.id,
+          codeHash,
+          now,
+          RESEND_COOLDOWN_MS,
+        )) !== 1
+      )
+        return false;
+      await this.audit.record(
+        {
+          type: 'verification.resend',
+          appId: app.id,
+          verificationId: verification.id,
+          actor,
+          data: { channel: channels[0], send: verification.sends + 1 },
+        },
+        manager,
+      );
       return true;
     });
     if (!claimed) throw await this.resendRefusal(app, verification.id, now);
     const fresh = (await this.verifications.findForApp(app.id, verification.id))!;
-    const outcome = await this.sender.sendCode(app, fresh, code, channels, actor, { failVerificationOnError: false });
-    if (!outcome.ok) throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', { extra: { id: verification.id } });
-    return this.view(app, { ...fresh, deliveryChannel: outcome.channel, deliveryStatus: outcome.status, deliveryMessageId: outcome.messageId });
+    const outcome = await this.sender.sendCode(app, fresh, code, channels, actor, {
+      failVerificationOnError: false,
+    });
+    if (!outcome.ok)
+      throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', {
+        extra: { id: verification.id },
+      });
+    return this.view(app, {
+      ...fresh,
+      deliveryChannel: outcome.channel,
+      deliveryStatus: outcome.status,
+      deliveryMessageId: outcome.messageId,
+    });
   }
 
   async cancel(app: App, id: string, actor: Actor): Promise<VerificationResponseDto> {
@@ -147,7 +249,10 @@ export class VerificationService {
     const now = this.clock.now();
     const canceled = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.cancelIfPending(manager, id, now)) !== 1) return false;
-      await this.audit.record({ type: 'verification.canceled', appId: app.id, verificationId: id, actor }, manager);
+      await this.audit.record(
+        { type: 'verification.canceled', appId: app.id, verificationId: id, actor },
+        manager,
+      );
       return true;
     });
     if (!canceled) throw notPending((await this.verifications.findForApp(app.id, id))!.status);
@@ -158,19 +263,52 @@ export class VerificationService {
    * Checks a code. Approval is one conditional UPDATE on the code hash that was compared, so a right
    * code approves exactly once however many requests race; wrong codes are counted atomically.
    */
-  private async checkVerification(app: App, verification: Verification, code: string, actor: Actor): Promise<CheckResultDto> {
+  private async checkVerification(
+    app: App,
+    verification: Verification,
+    code: string,
+    actor: Actor,
+  ): Promise<CheckResultDto> {
     const now = this.clock.now();
     if (verification.status !== VerificationStatus.PENDING) throw notPending(verification.status);
     await this.expireIfDue(app, verification, now, actor);
-    if (!verification.codeHash) throw new DomainException(ErrorCode.VALIDATION_FAILED, 'No code has been sent for this verification yet');
+    if (!verification.codeHash)
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        'No code has been sent for this verification yet',
+      );
     const normalised = code.trim();
-    const matches = /^\d{4,10}$/.test(normalised) && (await this.hasher.verify(verification.id, normalised, verification.codeHash));
+    const matches =
+      /^\d{4,10}$/.test(normalised) &&
+      (await this.hasher.verify(verification.id, normalised, verification.codeHash));
 
     if (matches) {
       const approved = await this.dataSource.transaction(async (manager) => {
-        if ((await this.verifications.approveIfCodeMatches(manager, verification.id, verification.codeHash!, now)) !== 1) return null;
-        const result: Verification = { ...verification, status: VerificationStatus.APPROVED, approvedAt: now, updatedAt: now };
-        await this.audit.record({ type: 'check.succeeded', appId: app.id, verificationId: verification.id, actor, data: { attempt: verification.attempts + 1 } }, manager);
+        if (
+          (await this.verifications.approveIfCodeMatches(
+            manager,
+            verification.id,
+            verification.codeHash!,
+            now,
+          )) !== 1
+        )
+          return null;
+        const result: Verification = {
+          ...verification,
+          status: VerificationStatus.APPROVED,
+          approvedAt: now,
+          updatedAt: now,
+        };
+        await this.audit.record(
+          {
+            type: 'check.succeeded',
+            appId: app.id,
+            verificationId: verification.id,
+            actor,
+            data: { attempt: verification.attempts + 1 },
+          },
+          manager,
+        );
         await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
         return result;
       });
@@ -179,15 +317,31 @@ export class VerificationService {
     }
 
     const result = await this.dataSource.transaction(async (manager) => {
-      if ((await this.verifications.recordFailedAttempt(manager, verification.id, now)) !== 1) return null;
+      if ((await this.verifications.recordFailedAttempt(manager, verification.id, now)) !== 1)
+        return null;
       const after = (await this.verifications.findById(verification.id, manager))!;
       const lockedOut = after.status === VerificationStatus.MAX_ATTEMPTS_REACHED;
-      await this.audit.record({ type: lockedOut ? 'check.max_attempts' : 'check.failed', appId: app.id, verificationId: verification.id, actor, data: { attempt: after.attempts } }, manager);
-      if (lockedOut) await this.outbox.enqueue(manager, app, WebhookEventType.MAX_ATTEMPTS_REACHED, after);
+      await this.audit.record(
+        {
+          type: lockedOut ? 'check.max_attempts' : 'check.failed',
+          appId: app.id,
+          verificationId: verification.id,
+          actor,
+          data: { attempt: after.attempts },
+        },
+        manager,
+      );
+      if (lockedOut)
+        await this.outbox.enqueue(manager, app, WebhookEventType.MAX_ATTEMPTS_REACHED, after);
       return after;
     });
     if (!result) return this.afterLostRace(app, verification.id, actor);
-    return { id: result.id, status: result.status, valid: false, attemptsRemaining: Math.max(0, result.maxAttempts - result.attempts) };
+    return {
+      id: result.id,
+      status: result.status,
+      valid: false,
+      attemptsRemaining: Math.max(0, result.maxAttempts - result.attempts),
+    };
   }
 
   /** The conditional update matched nothing: someone else moved the verification first (or a resend replaced the code). */
@@ -195,16 +349,33 @@ export class VerificationService {
     const current = (await this.verifications.findForApp(app.id, id))!;
     if (current.status !== VerificationStatus.PENDING) throw notPending(current.status);
     await this.expireIfDue(app, current, this.clock.now(), actor);
-    return { id, status: current.status, valid: false, attemptsRemaining: Math.max(0, current.maxAttempts - current.attempts) };
+    return {
+      id,
+      status: current.status,
+      valid: false,
+      attemptsRemaining: Math.max(0, current.maxAttempts - current.attempts),
+    };
   }
 
   /** Expiry is enforced whenever a verification is used: a due one becomes `expired` and answers 409. */
-  private async expireIfDue(app: App, verification: Verification, now: number, actor: Actor): Promise<void> {
+  private async expireIfDue(
+    app: App,
+    verification: Verification,
+    now: number,
+    actor: Actor,
+  ): Promise<void> {
     if (verification.expiresAt > now) return;
     await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return;
-      await this.audit.record({ type: 'verification.expired', appId: app.id, verificationId: verification.id, actor }, manager);
-      await this.outbox.enqueue(manager, app, WebhookEventType.EXPIRED, { ...verification, status: VerificationStatus.EXPIRED, updatedAt: now });
+      await this.audit.record(
+        { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
+        manager,
+      );
+      await this.outbox.enqueue(manager, app, WebhookEventType.EXPIRED, {
+        ...verification,
+        status: VerificationStatus.EXPIRED,
+        updatedAt: now,
+      });
     });
     throw notPending(VerificationStatus.EXPIRED);
   }
@@ -214,12 +385,18 @@ export class VerificationService {
     if (current.status !== VerificationStatus.PENDING) return notPending(current.status);
     if (current.expiresAt <= now) return notPending(VerificationStatus.EXPIRED);
     if (current.sends >= current.maxSends) {
-      return new DomainException(ErrorCode.MAX_SENDS_REACHED, `At most ${current.maxSends} sends per verification`, {
-        retryAfterSeconds: Math.ceil((current.expiresAt - now) / 1000),
-      });
+      return new DomainException(
+        ErrorCode.MAX_SENDS_REACHED,
+        `At most ${current.maxSends} sends per verification`,
+        {
+          retryAfterSeconds: Math.ceil((current.expiresAt - now) / 1000),
+        },
+      );
     }
     const wait = (current.lastSentAt ?? now) + RESEND_COOLDOWN_MS - now;
-    return new DomainException(ErrorCode.RESEND_TOO_SOON, 'Wait before sending another code', { retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) });
+    return new DomainException(ErrorCode.RESEND_TOO_SOON, 'Wait before sending another code', {
+      retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
+    });
   }
 
   private async findOrThrow(app: App, id: string): Promise<Verification> {
@@ -229,36 +406,70 @@ export class VerificationService {
   }
 
   private async view(app: App, verification: Verification): Promise<VerificationResponseDto> {
-    const link = verification.flow === Flow.INBOUND && verification.status === VerificationStatus.PENDING ? await this.inboundLinks.linkFor(app, verification) : null;
+    const link =
+      verification.flow === Flow.INBOUND && verification.status === VerificationStatus.PENDING
+        ? await this.inboundLinks.linkFor(app, verification)
+        : null;
     return toVerificationView(verification, link);
   }
 
   private parsePhone(input: string | undefined, flow: Flow): NormalisedPhone | null {
     if (input === undefined || input === null) {
       if (flow === Flow.OUTBOUND) {
-        throw new DomainException(ErrorCode.VALIDATION_FAILED, 'phone is required for the outbound flow', { details: [{ field: 'phone', message: 'phone is required for the outbound flow' }] });
+        throw new DomainException(
+          ErrorCode.VALIDATION_FAILED,
+          'phone is required for the outbound flow',
+          { details: [{ field: 'phone', message: 'phone is required for the outbound flow' }] },
+        );
       }
       return null;
     }
     const phone = normalisePhone(input);
-    if (!phone) throw new DomainException(ErrorCode.INVALID_PHONE, 'phone is not a valid international number (E.164, e.g. +6281212345678)');
+    if (!phone)
+      throw new DomainException(
+        ErrorCode.INVALID_PHONE,
+        'phone is not a valid international number (E.164, e.g. +6281212345678)',
+      );
     return phone;
   }
 
   private assertRequestShape(dto: CreateVerificationDto, flow: Flow): void {
-    if (dto.metadata !== undefined && Buffer.byteLength(JSON.stringify(dto.metadata)) > METADATA_MAX_BYTES) {
-      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'metadata must be at most 2 KB of JSON', { details: [{ field: 'metadata', message: 'at most 2 KB' }] });
+    if (
+      dto.metadata !== undefined &&
+      Buffer.byteLength(JSON.stringify(dto.metadata)) > METADATA_MAX_BYTES
+    ) {
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        'metadata must be at most 2 KB of JSON',
+        { details: [{ field: 'metadata', message: 'at most 2 KB' }] },
+      );
     }
     if (flow === Flow.INBOUND && (dto.channel ?? Channel.WHATSAPP) !== Channel.WHATSAPP) {
-      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'The inbound flow works on WhatsApp only', { details: [{ field: 'channel', message: 'must be whatsapp for inbound' }] });
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        'The inbound flow works on WhatsApp only',
+        { details: [{ field: 'channel', message: 'must be whatsapp for inbound' }] },
+      );
     }
     const channel = dto.channel ?? Channel.WHATSAPP;
     if ((dto.fallbackChannels ?? []).includes(channel)) {
-      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'fallbackChannels must not repeat the channel', { details: [{ field: 'fallbackChannels', message: 'must not contain the primary channel' }] });
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        'fallbackChannels must not repeat the channel',
+        {
+          details: [{ field: 'fallbackChannels', message: 'must not contain the primary channel' }],
+        },
+      );
     }
   }
 
-  private newVerification(app: App, dto: CreateVerificationDto, flow: Flow, phone: NormalisedPhone | null, now: number): Verification {
+  private newVerification(
+    app: App,
+    dto: CreateVerificationDto,
+    flow: Flow,
+    phone: NormalisedPhone | null,
+    now: number,
+  ): Verification {
     return Object.assign(new Verification(), {
       id: newId(),
       appId: app.id,
@@ -293,5 +504,9 @@ export class VerificationService {
 }
 
 function notPending(status: VerificationStatus): DomainException {
-  return new DomainException(ErrorCode.VERIFICATION_NOT_PENDING, `Verification is ${status}, not pending`, { extra: { status } });
+  return new DomainException(
+    ErrorCode.VERIFICATION_NOT_PENDING,
+    `Verification is ${status}, not pending`,
+    { extra: { status } },
+  );
 }

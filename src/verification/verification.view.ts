@@ -10,7 +10,10 @@ export interface InboundLink {
 }
 
 /** The public verification object (API responses and client webhook `data`). Never contains the code or token hash. */
-export function toVerificationView(v: Verification, link?: InboundLink | null): VerificationResponseDto {
+export function toVerificationView(
+  v: Verification,
+  link?: InboundLink | null,
+): VerificationResponseDto {
   const view: VerificationResponseDto = {
     id: v.id,
     appId: v.appId,
@@ -25,7 +28,10 @@ export function toVerificationView(v: Verification, link?: InboundLink | null): 
     approvedAt: iso(v.approvedAt),
     metadata: v.metadata ?? {},
     waUserId: v.waUserId,
-    delivery: v.deliveryChannel && v.deliveryStatus ? { channel: v.deliveryChannel, status: v.deliveryStatus, messageId: v.deliveryMessageId } : null,
+    delivery:
+      v.deliveryChannel && v.deliveryStatus
+        ? { channel: v.deliveryChannel, status: v.deliveryStatus, messageId: v.deliveryMessageId }
+        : null,
   };
   if (link) Object.assign(view, link);
   return view;

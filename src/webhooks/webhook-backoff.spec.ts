@@ -25,8 +25,14 @@ describe('webhook retry backoff', () => {
   });
 
   it('schedules the next attempt while the schedule lasts', () => {
-    expect(outcomeAfterFailure(schedule, 1, 1_000_000, () => 0.5)).toEqual({ status: 'pending', nextAttemptAt: 1_005_000 });
-    expect(outcomeAfterFailure(schedule, 3, 1_000_000, () => 0.5)).toEqual({ status: 'pending', nextAttemptAt: 1_120_000 });
+    expect(outcomeAfterFailure(schedule, 1, 1_000_000, () => 0.5)).toEqual({
+      status: 'pending',
+      nextAttemptAt: 1_005_000,
+    });
+    expect(outcomeAfterFailure(schedule, 3, 1_000_000, () => 0.5)).toEqual({
+      status: 'pending',
+      nextAttemptAt: 1_120_000,
+    });
   });
 
   it('fails the delivery after the attempt that follows the last scheduled delay', () => {

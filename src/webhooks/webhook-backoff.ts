@@ -15,7 +15,11 @@ export type FailureOutcome = { status: 'pending'; nextAttemptAt: number } | { st
  * with ±{@link RETRY_JITTER} jitter, or null when the schedule is used up (the delivery has failed).
  * `random` returns a number in [0, 1) (a CSPRNG draw by default).
  */
-export function retryDelayMs(schedule: readonly number[], attemptsMade: number, random: () => number = uniformRandom): number | null {
+export function retryDelayMs(
+  schedule: readonly number[],
+  attemptsMade: number,
+  random: () => number = uniformRandom,
+): number | null {
   if (attemptsMade < 1 || attemptsMade > schedule.length) return null;
   const base = schedule[attemptsMade - 1];
   const factor = 1 - RETRY_JITTER + 2 * RETRY_JITTER * random();
@@ -23,7 +27,12 @@ export function retryDelayMs(schedule: readonly number[], attemptsMade: number, 
 }
 
 /** After a failed attempt number `attemptsMade`: retry at a jittered time, or give up after the last scheduled delay. */
-export function outcomeAfterFailure(schedule: readonly number[], attemptsMade: number, now: number, random: () => number = uniformRandom): FailureOutcome {
+export function outcomeAfterFailure(
+  schedule: readonly number[],
+  attemptsMade: number,
+  now: number,
+  random: () => number = uniformRandom,
+): FailureOutcome {
   const delay = retryDelayMs(schedule, attemptsMade, random);
   return delay === null ? { status: 'failed' } : { status: 'pending', nextAttemptAt: now + delay };
 }

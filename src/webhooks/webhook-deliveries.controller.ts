@@ -7,7 +7,13 @@ import { ApiErrorResponses } from '../common/api-error.dto';
 import { iso } from '../common/columns';
 import { WebhookAttempt } from './entities/webhook-attempt.entity';
 import { WebhookDelivery, WebhookDeliveryStatus } from './entities/webhook-delivery.entity';
-import { ListWebhookDeliveriesQueryDto, WebhookAttemptDto, WebhookDeliveryDetailDto, WebhookDeliveryDto, WebhookDeliveryPageDto } from './dto/webhook-delivery.dto';
+import {
+  ListWebhookDeliveriesQueryDto,
+  WebhookAttemptDto,
+  WebhookDeliveryDetailDto,
+  WebhookDeliveryDto,
+  WebhookDeliveryPageDto,
+} from './dto/webhook-delivery.dto';
 import { DeliveryDetails, WebhookDeliveriesService } from './webhook-deliveries.service';
 
 @ApiTags('webhook deliveries')
@@ -20,7 +26,10 @@ export class WebhookDeliveriesController {
   @Get()
   @ApiOperation({ summary: "List the app's client-webhook deliveries, newest first" })
   @ApiOkResponse({ type: WebhookDeliveryPageDto })
-  async list(@CurrentApp() app: App, @Query() query: ListWebhookDeliveriesQueryDto): Promise<WebhookDeliveryPageDto> {
+  async list(
+    @CurrentApp() app: App,
+    @Query() query: ListWebhookDeliveriesQueryDto,
+  ): Promise<WebhookDeliveryPageDto> {
     const page = await this.deliveries.list(app, query);
     return { data: page.data.map((row) => this.toResponse(row)), nextCursor: page.nextCursor };
   }
@@ -34,9 +43,16 @@ export class WebhookDeliveriesController {
 
   @Post(':id/retry')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Send a failed (or pending) delivery again now, with the same webhook-id; a succeeded one answers 400' })
+  @ApiOperation({
+    summary:
+      'Send a failed (or pending) delivery again now, with the same webhook-id; a succeeded one answers 400',
+  })
   @ApiOkResponse({ type: WebhookDeliveryDetailDto })
-  async retry(@CurrentApp() app: App, @Param('id') id: string, @CurrentActor() actor: Actor): Promise<WebhookDeliveryDetailDto> {
+  async retry(
+    @CurrentApp() app: App,
+    @Param('id') id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<WebhookDeliveryDetailDto> {
     return this.toDetailResponse(await this.deliveries.retry(app, id, actor));
   }
 
@@ -64,6 +80,12 @@ export class WebhookDeliveriesController {
   }
 
   private toAttemptResponse(attempt: WebhookAttempt): WebhookAttemptDto {
-    return { attempt: attempt.attempt, statusCode: attempt.statusCode, latencyMs: attempt.latencyMs, error: attempt.error, createdAt: iso(attempt.createdAt)! };
+    return {
+      attempt: attempt.attempt,
+      statusCode: attempt.statusCode,
+      latencyMs: attempt.latencyMs,
+      error: attempt.error,
+      createdAt: iso(attempt.createdAt)!,
+    };
   }
 }

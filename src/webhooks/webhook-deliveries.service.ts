@@ -33,7 +33,11 @@ export class WebhookDeliveriesService {
 
   async list(app: App, query: ListWebhookDeliveriesQueryDto): Promise<DeliveryPage> {
     const limit = query.limit ?? 20;
-    const rows = await this.deliveries.listForApp(app.id, { status: query.status, cursor: query.cursor, limit: limit + 1 });
+    const rows = await this.deliveries.listForApp(app.id, {
+      status: query.status,
+      cursor: query.cursor,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     return { data: page, nextCursor: rows.length > limit ? page[page.length - 1].id : null };
   }
@@ -51,15 +55,30 @@ export class WebhookDeliveriesService {
     const retried = await this.dataSource.transaction(async (manager) => {
       if (!(await this.deliveries.requestRetry(manager, app.id, id, now))) return false;
       await this.audit.record(
-        { type: 'webhook.retry_requested', appId: app.id, verificationId: delivery.verificationId, actor, data: { deliveryId: id, event: delivery.type, previousStatus: delivery.status, attempts: delivery.attempts } },
+        {
+          type: 'webhook.retry_requested',
+          appId: app.id,
+          verificationId: delivery.verificationId,
+          actor,
+          data: {
+            deliveryId: id,
+            event: delivery.type,
+            previousStatus: delivery.status,
+            attempts: delivery.attempts,
+          },
+        },
         manager,
       );
       return true;
     });
     if (!retried) {
-      throw new DomainException(ErrorCode.VALIDATION_FAILED, 'Only a failed or pending delivery can be retried', {
-        details: [{ field: 'status', message: `the delivery has ${delivery.status}` }],
-      });
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        'Only a failed or pending delivery can be retried',
+        {
+          details: [{ field: 'status', message: `the delivery has ${delivery.status}` }],
+        },
+      );
     }
     return this.details(app, id);
   }

@@ -38,7 +38,12 @@ export class WebhookDeliveryRepository {
    * affected rows, so of several instances polling one database exactly one wins each row (SQLite and
    * MySQL/MariaDB alike). A lease that is never released (crash, kill -9) expires at `leaseUntil`.
    */
-  async leaseDue(now: number, max: number, leaseUntil: number, newToken: () => string): Promise<LeasedDelivery[]> {
+  async leaseDue(
+    now: number,
+    max: number,
+    leaseUntil: number,
+    newToken: () => string,
+  ): Promise<LeasedDelivery[]> {
     const limit = Math.max(1, Math.floor(max)) * 2;
     const candidates: { id: string }[] = await this.dataSource.query(
       `SELECT id FROM webhook_deliveries WHERE ${DUE} ORDER BY created_at, id LIMIT ${limit}`,
@@ -56,7 +61,9 @@ export class WebhookDeliveryRepository {
       if (won === 1) tokens.set(id, token);
     }
     if (tokens.size === 0) return [];
-    const rows = await this.dataSource.getRepository(WebhookDelivery).findBy({ id: In([...tokens.keys()]) });
+    const rows = await this.dataSource
+      .getRepository(WebhookDelivery)
+      .findBy({ id: In([...tokens.keys()]) });
     return rows
       .filter((row) => row.lockedBy === tokens.get(row.id))
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
@@ -64,17 +71,39 @@ export class WebhookDeliveryRepository {
   }
 
   /** Marks the leased delivery succeeded. Returns false when the lease was lost (nothing written). */
-  markSucceeded(manager: EntityManager, lease: LeasedDelivery, attempt: AttemptRecord): Promise<boolean> {
-    return this.writeBack(manager, lease, attempt, `status = ?, delivered_at = ?, next_attempt_at = ?`, [WebhookDeliveryStatus.SUCCEEDED, attempt.at, attempt.at]);
+  markSucceeded(
+    manager: EntityManager,
+    lease: LeasedDelivery,
+    attempt: AttemptRecord,
+  ): Promise<boolean> {
+    return this.writeBack(
+      manager,
+      lease,
+      attempt,
+      `status = ?, delivered_at = ?, next_attempt_at = ?`,
+      [WebhookDeliveryStatus.SUCCEEDED, attempt.at, attempt.at],
+    );
   }
 
   /** Schedules the next attempt of the leased delivery. Returns false when the lease was lost. */
-  markRetry(manager: EntityManager, lease: LeasedDelivery, attempt: AttemptRecord, nextAttemptAt: number): Promise<boolean> {
-    return this.writeBack(manager, lease, attempt, `status = ?, next_attempt_at = ?`, [WebhookDeliveryStatus.PENDING, nextAttemptAt]);
+  markRetry(
+    manager: EntityManager,
+    lease: LeasedDelivery,
+    attempt: AttemptRecord,
+    nextAttemptAt: number,
+  ): Promise<boolean> {
+    return this.writeBack(manager, lease, attempt, `status = ?, next_attempt_at = ?`, [
+      WebhookDeliveryStatus.PENDING,
+      nextAttemptAt,
+    ]);
   }
 
   /** Gives up on the leased delivery (schedule used up). Returns false when the lease was lost. */
-  markFailed(manager: EntityManager, lease: LeasedDelivery, attempt: AttemptRecord): Promise<boolean> {
+  markFailed(
+    manager: EntityManager,
+    lease: LeasedDelivery,
+    attempt: AttemptRecord,
+  ): Promise<boolean> {
     return this.writeBack(manager, lease, attempt, `status = ?`, [WebhookDeliveryStatus.FAILED]);
   }
 
@@ -88,16 +117,33 @@ export class WebhookDeliveryRepository {
   }
 
   /** Makes a failed or pending delivery of the app due now, keeping its id (and any lease in force). False when there is none such. */
-  async requestRetry(manager: EntityManager, appId: string, id: string, now: number): Promise<boolean> {
+  async requestRetry(
+    manager: EntityManager,
+    appId: string,
+    id: string,
+    now: number,
+  ): Promise<boolean> {
     const changed = await execute(
       manager,
       'UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND app_id = ? AND status IN (?, ?)',
-      [WebhookDeliveryStatus.PENDING, now, now, id, appId, WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.FAILED],
+      [
+        WebhookDeliveryStatus.PENDING,
+        now,
+        now,
+        id,
+        appId,
+        WebhookDeliveryStatus.PENDING,
+        WebhookDeliveryStatus.FAILED,
+      ],
     );
     return changed === 1;
   }
 
-  findForApp(appId: string, id: string, manager: EntityManager = this.dataSource.manager): Promise<WebhookDelivery | null> {
+  findForApp(
+    appId: string,
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<WebhookDelivery | null> {
     return manager.getRepository(WebhookDelivery).findOneBy({ id, appId });
   }
 
@@ -115,17 +161,33 @@ export class WebhookDeliveryRepository {
   }
 
   attemptsOf(deliveryId: string): Promise<WebhookAttempt[]> {
-    return this.dataSource.getRepository(WebhookAttempt).find({ where: { deliveryId }, order: { attempt: 'ASC', createdAt: 'ASC' } });
+    return this.dataSource
+      .getRepository(WebhookAttempt)
+      .find({ where: { deliveryId }, order: { attempt: 'ASC', createdAt: 'ASC' } });
   }
 
   /** Fenced write-back: only the holder of the lease may count the attempt and move the row. */
-  private async writeBack(manager: EntityManager, lease: LeasedDelivery, attempt: AttemptRecord, set: string, params: unknown[]): Promise<boolean> {
+  private async writeBack(
+    manager: EntityManager,
+    lease: LeasedDelivery,
+    attempt: AttemptRecord,
+    set: string,
+    params: unknown[],
+  ): Promise<boolean> {
     const number = lease.delivery.attempts + 1;
     const changed = await execute(
       manager,
       `UPDATE webhook_deliveries SET ${set}, attempts = ?, last_status_code = ?, last_error = ?, locked_until = NULL, locked_by = NULL, updated_at = ?
        WHERE id = ? AND locked_by = ?`,
-      [...params, number, attempt.statusCode, truncate(attempt.error), attempt.at, lease.delivery.id, lease.leaseToken],
+      [
+        ...params,
+        number,
+        attempt.statusCode,
+        truncate(attempt.error),
+        attempt.at,
+        lease.delivery.id,
+        lease.leaseToken,
+      ],
     );
     if (changed !== 1) return false;
     const row: WebhookAttempt = {

@@ -7,7 +7,11 @@ import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { WebhookDelivery, WebhookDeliveryStatus } from './entities/webhook-delivery.entity';
-import { AttemptRecord, LeasedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import {
+  AttemptRecord,
+  LeasedDelivery,
+  WebhookDeliveryRepository,
+} from './webhook-delivery.repository';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { WebhookHttpClient, WebhookPostResult } from './webhook-http-client';
 
@@ -21,15 +25,28 @@ class FakeRepository {
     this.due = [];
     return due;
   }
-  async markSucceeded(_m: EntityManager, _l: LeasedDelivery, attempt: AttemptRecord): Promise<boolean> {
+  async markSucceeded(
+    _m: EntityManager,
+    _l: LeasedDelivery,
+    attempt: AttemptRecord,
+  ): Promise<boolean> {
     this.outcomes.push({ kind: 'succeeded', attempt });
     return true;
   }
-  async markRetry(_m: EntityManager, _l: LeasedDelivery, attempt: AttemptRecord, nextAttemptAt: number): Promise<boolean> {
+  async markRetry(
+    _m: EntityManager,
+    _l: LeasedDelivery,
+    attempt: AttemptRecord,
+    nextAttemptAt: number,
+  ): Promise<boolean> {
     this.outcomes.push({ kind: 'retry', attempt, nextAttemptAt });
     return true;
   }
-  async markFailed(_m: EntityManager, _l: LeasedDelivery, attempt: AttemptRecord): Promise<boolean> {
+  async markFailed(
+    _m: EntityManager,
+    _l: LeasedDelivery,
+    attempt: AttemptRecord,
+  ): Promise<boolean> {
     this.outcomes.push({ kind: 'failed', attempt });
     return true;
   }
@@ -69,19 +86,44 @@ describe('WebhookDispatcher', () => {
     audited = [];
     sent = [];
     answer = { statusCode: 500, latencyMs: 12, error: 'HTTP 500' };
-    const app = { id: 'app-1', webhookUrl: 'https://hooks.example.com/x', webhookSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previousWebhookSecret: null, previousWebhookSecretExpiresAt: null } as App;
+    const app = {
+      id: 'app-1',
+      webhookUrl: 'https://hooks.example.com/x',
+      webhookSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      previousWebhookSecret: null,
+      previousWebhookSecretExpiresAt: null,
+    } as App;
     const dataSource = {
       getRepository: () => ({ findOneBy: async () => app }),
-      transaction: async <T>(work: (manager: EntityManager) => Promise<T>) => work({} as EntityManager),
+      transaction: async <T>(work: (manager: EntityManager) => Promise<T>) =>
+        work({} as EntityManager),
     };
     const moduleRef = await Test.createTestingModule({
       providers: [
         WebhookDispatcher,
         { provide: getDataSourceToken(), useValue: dataSource as unknown as DataSource },
-        { provide: APP_CONFIG, useValue: { webhookRetryScheduleMs: [1000, 2000], webhookTimeoutMs: 5000, webhookDispatchIntervalMs: 1000 } as AppConfig },
+        {
+          provide: APP_CONFIG,
+          useValue: {
+            webhookRetryScheduleMs: [1000, 2000],
+            webhookTimeoutMs: 5000,
+            webhookDispatchIntervalMs: 1000,
+          } as AppConfig,
+        },
         { provide: WebhookDeliveryRepository, useValue: repository },
-        { provide: WebhookHttpClient, useValue: { post: async (url: string, headers: Record<string, string>, body: string) => (sent.push({ url, headers, body }), answer) } },
-        { provide: AuditService, useValue: { record: async (entry: AuditEntry) => void audited.push(entry) } },
+        {
+          provide: WebhookHttpClient,
+          useValue: {
+            post: async (url: string, headers: Record<string, string>, body: string) => (
+              sent.push({ url, headers, body }),
+              answer
+            ),
+          },
+        },
+        {
+          provide: AuditService,
+          useValue: { record: async (entry: AuditEntry) => void audited.push(entry) },
+        },
         { provide: Clock, useValue: { now: () => NOW } },
       ],
     }).compile();
@@ -98,9 +140,22 @@ describe('WebhookDispatcher', () => {
   it('sends the stored payload, signed, to the URL the app has now', async () => {
     answer = { statusCode: 204, latencyMs: 5, error: null };
     await runOnce(leased(0));
-    expect(sent).toEqual([{ url: 'https://hooks.example.com/x', body: '{"type":"verification.approved"}', headers: expect.objectContaining({ 'webhook-id': 'msg_0000000000000000000000000000000a' }) }]);
+    expect(sent).toEqual([
+      {
+        url: 'https://hooks.example.com/x',
+        body: '{"type":"verification.approved"}',
+        headers: expect.objectContaining({ 'webhook-id': 'msg_0000000000000000000000000000000a' }),
+      },
+    ]);
     expect(repository.outcomes.map((o) => o.kind)).toEqual(['succeeded']);
-    expect(audited).toEqual([expect.objectContaining({ type: 'webhook.delivered', appId: 'app-1', verificationId: 'ver-1', actor: expect.objectContaining({ type: 'system' }) })]);
+    expect(audited).toEqual([
+      expect.objectContaining({
+        type: 'webhook.delivered',
+        appId: 'app-1',
+        verificationId: 'ver-1',
+        actor: expect.objectContaining({ type: 'system' }),
+      }),
+    ]);
   });
 
   it('schedules a retry within the jitter bounds while the schedule lasts', async () => {
@@ -116,6 +171,11 @@ describe('WebhookDispatcher', () => {
   it('fails the delivery and audits it after the last scheduled delay', async () => {
     await runOnce(leased(2));
     expect(repository.outcomes.map((o) => o.kind)).toEqual(['failed']);
-    expect(audited).toEqual([expect.objectContaining({ type: 'webhook.failed', data: expect.objectContaining({ attempts: 3, lastError: 'HTTP 500', lastStatusCode: 500 }) })]);
+    expect(audited).toEqual([
+      expect.objectContaining({
+        type: 'webhook.failed',
+        data: expect.objectContaining({ attempts: 3, lastError: 'HTTP 500', lastStatusCode: 500 }),
+      }),
+    ]);
   });
 });

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -10,7 +16,11 @@ import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { outcomeAfterFailure } from './webhook-backoff';
-import { AttemptRecord, LeasedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import {
+  AttemptRecord,
+  LeasedDelivery,
+  WebhookDeliveryRepository,
+} from './webhook-delivery.repository';
 import { WebhookHttpClient, WebhookPostResult } from './webhook-http-client';
 import { signingSecrets, webhookHeaders } from './webhook-signer';
 
@@ -83,15 +93,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const now = this.clock.now();
     let leased: LeasedDelivery[];
     try {
-      leased = await this.deliveries.leaseDue(now, free, now + this.config.webhookTimeoutMs + LEASE_MARGIN_MS, () => this.newLeaseToken());
+      leased = await this.deliveries.leaseDue(
+        now,
+        free,
+        now + this.config.webhookTimeoutMs + LEASE_MARGIN_MS,
+        () => this.newLeaseToken(),
+      );
     } catch (error) {
-      this.logger.warn(`Could not lease due webhooks: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `Could not lease due webhooks: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
     for (const lease of leased) {
       const id = lease.delivery.id;
       const run = this.deliver(lease)
-        .catch((error: unknown) => this.logger.error(`Webhook ${id} could not be processed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) =>
+          this.logger.error(
+            `Webhook ${id} could not be processed: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        )
         .finally(() => {
           this.inFlight.delete(id);
           if (!this.stopped && leased.length === free) void this.poll();
@@ -107,7 +128,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const result: WebhookPostResult = app?.webhookUrl
       ? await this.http.post(
           app.webhookUrl,
-          webhookHeaders(delivery.id, delivery.payload, signingSecrets(app, sentAt), new Date(sentAt)),
+          webhookHeaders(
+            delivery.id,
+            delivery.payload,
+            signingSecrets(app, sentAt),
+            new Date(sentAt),
+          ),
           delivery.payload,
           this.config.webhookTimeoutMs,
           this.shutdown.signal,
@@ -124,23 +150,53 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private async record(lease: LeasedDelivery, attempt: AttemptRecord): Promise<void> {
     const { delivery } = lease;
     const attempts = delivery.attempts + 1;
-    const auditBase = { appId: delivery.appId, verificationId: delivery.verificationId, actor: SYSTEM_ACTOR };
+    const auditBase = {
+      appId: delivery.appId,
+      verificationId: delivery.verificationId,
+      actor: SYSTEM_ACTOR,
+    };
     const held = await this.dataSource.transaction(async (manager) => {
       if (attempt.error === null) {
         if (!(await this.deliveries.markSucceeded(manager, lease, attempt))) return false;
-        await this.audit.record({ ...auditBase, type: 'webhook.delivered', data: { deliveryId: delivery.id, event: delivery.type, attempts, statusCode: attempt.statusCode } }, manager);
+        await this.audit.record(
+          {
+            ...auditBase,
+            type: 'webhook.delivered',
+            data: {
+              deliveryId: delivery.id,
+              event: delivery.type,
+              attempts,
+              statusCode: attempt.statusCode,
+            },
+          },
+          manager,
+        );
         return true;
       }
       const outcome = outcomeAfterFailure(this.config.webhookRetryScheduleMs, attempts, attempt.at);
-      if (outcome.status === 'pending') return this.deliveries.markRetry(manager, lease, attempt, outcome.nextAttemptAt);
+      if (outcome.status === 'pending')
+        return this.deliveries.markRetry(manager, lease, attempt, outcome.nextAttemptAt);
       if (!(await this.deliveries.markFailed(manager, lease, attempt))) return false;
       await this.audit.record(
-        { ...auditBase, type: 'webhook.failed', data: { deliveryId: delivery.id, event: delivery.type, attempts, lastStatusCode: attempt.statusCode, lastError: attempt.error } },
+        {
+          ...auditBase,
+          type: 'webhook.failed',
+          data: {
+            deliveryId: delivery.id,
+            event: delivery.type,
+            attempts,
+            lastStatusCode: attempt.statusCode,
+            lastError: attempt.error,
+          },
+        },
         manager,
       );
       return true;
     });
-    if (!held) this.logger.warn(`Lost the lease of webhook ${delivery.id} before recording attempt ${attempts}`);
+    if (!held)
+      this.logger.warn(
+        `Lost the lease of webhook ${delivery.id} before recording attempt ${attempts}`,
+      );
   }
 
   private newLeaseToken(): string {

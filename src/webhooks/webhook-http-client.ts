@@ -19,17 +19,29 @@ export interface WebhookPostResult {
 export class WebhookHttpClient {
   constructor(private readonly policy: WebhookUrlPolicy) {}
 
-  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<WebhookPostResult> {
+  async post(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<WebhookPostResult> {
     const started = Date.now();
     const refused = this.policy.rejection(url);
     if (refused) return { statusCode: null, latencyMs: 0, error: `refused: ${refused}` };
     const target = new URL(url);
     const bytes = Buffer.from(body, 'utf8');
-    const abort = signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs);
+    const abort = signal
+      ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal])
+      : AbortSignal.timeout(timeoutMs);
     const lookup = this.policy.connectLookup();
     const options: RequestOptions = {
       method: 'POST',
-      headers: { ...headers, 'content-length': String(bytes.length), 'user-agent': 'wa-verify-webhooks/1' },
+      headers: {
+        ...headers,
+        'content-length': String(bytes.length),
+        'user-agent': 'wa-verify-webhooks/1',
+      },
       agent: false,
       signal: abort,
       ...(lookup ? { lookup } : {}),
@@ -46,20 +58,32 @@ export class WebhookHttpClient {
         const status = res.statusCode ?? 0;
         res.on('error', () => undefined);
         res.resume();
-        finish({ statusCode: status, error: status >= 200 && status < 300 ? null : `HTTP ${status}` });
+        finish({
+          statusCode: status,
+          error: status >= 200 && status < 300 ? null : `HTTP ${status}`,
+        });
       });
-      req.on('error', (error: NodeJS.ErrnoException) => finish({ statusCode: null, error: describeError(error, abort, timeoutMs) }));
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        finish({ statusCode: null, error: describeError(error, abort, timeoutMs) }),
+      );
       req.end(bytes);
     });
   }
 }
 
-function describeError(error: NodeJS.ErrnoException, abort: AbortSignal, timeoutMs: number): string {
+function describeError(
+  error: NodeJS.ErrnoException,
+  abort: AbortSignal,
+  timeoutMs: number,
+): string {
   if (abort.aborted) {
     const reason: unknown = abort.reason;
-    return reason instanceof Error && reason.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : 'aborted: shutting down';
+    return reason instanceof Error && reason.name === 'TimeoutError'
+      ? `timeout after ${timeoutMs} ms`
+      : 'aborted: shutting down';
   }
   if (error.code === 'EPRIVATEADDR') return `refused: ${error.message}`;
-  const code = typeof error.code === 'string' && /^[A-Z_]{2,40}$/.test(error.code) ? error.code : error.name;
+  const code =
+    typeof error.code === 'string' && /^[A-Z_]{2,40}$/.test(error.code) ? error.code : error.name;
   return `connection failed: ${code}`;
 }

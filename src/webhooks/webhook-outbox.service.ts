@@ -18,7 +18,12 @@ export class WebhookOutbox {
   constructor(private readonly clock: Clock) {}
 
   /** Queues `type` for the app's webhook URL; a no-op for apps without one. */
-  async enqueue(manager: EntityManager, app: Pick<App, 'id' | 'webhookUrl'>, type: WebhookEventType, verification: Verification): Promise<void> {
+  async enqueue(
+    manager: EntityManager,
+    app: Pick<App, 'id' | 'webhookUrl'>,
+    type: WebhookEventType,
+    verification: Verification,
+  ): Promise<void> {
     if (!app.webhookUrl) return;
     const now = this.clock.now();
     const timestamp = new Date(now).toISOString();

@@ -3,7 +3,11 @@ import { newWebhookSecret } from './webhook-secret';
 import { PREVIOUS_SECRET_GRACE_MS, signingSecrets, webhookHeaders } from './webhook-signer';
 
 describe('client webhook signing (Standard Webhooks)', () => {
-  const payload = JSON.stringify({ type: 'verification.approved', timestamp: '2026-01-01T00:00:00.000Z', data: { id: 'v1', metadata: { userId: '42' } } });
+  const payload = JSON.stringify({
+    type: 'verification.approved',
+    timestamp: '2026-01-01T00:00:00.000Z',
+    data: { id: 'v1', metadata: { userId: '42' } },
+  });
   const id = 'msg_019a8c1e7b9a7c4e9f1a2b3c4d5e6f70';
 
   it('produces headers that the standardwebhooks verifier accepts', () => {
@@ -19,7 +23,9 @@ describe('client webhook signing (Standard Webhooks)', () => {
 
   it('is rejected with another secret or another body', () => {
     const headers = webhookHeaders(id, payload, [newWebhookSecret()], new Date());
-    expect(() => new Webhook(newWebhookSecret()).verify(payload, headers)).toThrow(WebhookVerificationError);
+    expect(() => new Webhook(newWebhookSecret()).verify(payload, headers)).toThrow(
+      WebhookVerificationError,
+    );
   });
 
   it('carries one space-separated signature per secret, each verifiable on its own', () => {
@@ -33,9 +39,18 @@ describe('client webhook signing (Standard Webhooks)', () => {
 
   it('signs with the previous secret only during its grace period', () => {
     const now = Date.UTC(2026, 0, 1);
-    const app = { webhookSecret: 'whsec_current', previousWebhookSecret: 'whsec_previous', previousWebhookSecretExpiresAt: now + PREVIOUS_SECRET_GRACE_MS };
+    const app = {
+      webhookSecret: 'whsec_current',
+      previousWebhookSecret: 'whsec_previous',
+      previousWebhookSecretExpiresAt: now + PREVIOUS_SECRET_GRACE_MS,
+    };
     expect(signingSecrets(app, now)).toEqual(['whsec_current', 'whsec_previous']);
     expect(signingSecrets(app, now + PREVIOUS_SECRET_GRACE_MS)).toEqual(['whsec_current']);
-    expect(signingSecrets({ ...app, previousWebhookSecret: null, previousWebhookSecretExpiresAt: null }, now)).toEqual(['whsec_current']);
+    expect(
+      signingSecrets(
+        { ...app, previousWebhookSecret: null, previousWebhookSecretExpiresAt: null },
+        now,
+      ),
+    ).toEqual(['whsec_current']);
   });
 });

@@ -1,7 +1,8 @@
 import { AppConfig } from '../config/app-config';
 import { isPrivateAddress, WebhookUrlPolicy } from './webhook-url.policy';
 
-const policy = (isProduction: boolean): WebhookUrlPolicy => new WebhookUrlPolicy({ isProduction } as AppConfig);
+const policy = (isProduction: boolean): WebhookUrlPolicy =>
+  new WebhookUrlPolicy({ isProduction } as AppConfig);
 
 describe('WebhookUrlPolicy at send time', () => {
   it('lets anything through outside production', () => {
@@ -19,12 +20,25 @@ describe('WebhookUrlPolicy at send time', () => {
 
   it('refuses a name that resolves to loopback in production', async () => {
     const lookup = policy(true).connectLookup()!;
-    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => lookup('localhost', {}, (err) => resolve(err)));
+    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+      lookup('localhost', {}, (err) => resolve(err)),
+    );
     expect(error?.code).toBe('EPRIVATEADDR');
   });
 
   it('knows private address ranges', () => {
-    for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:10.0.0.1']) expect(isPrivateAddress(ip)).toBe(true);
-    for (const ip of ['8.8.8.8', '172.32.0.1', '2606:4700::1111']) expect(isPrivateAddress(ip)).toBe(false);
+    for (const ip of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '::1',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+    ])
+      expect(isPrivateAddress(ip)).toBe(true);
+    for (const ip of ['8.8.8.8', '172.32.0.1', '2606:4700::1111'])
+      expect(isPrivateAddress(ip)).toBe(false);
   });
 });

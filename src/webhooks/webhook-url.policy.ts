@@ -16,9 +16,13 @@ export class WebhookUrlPolicy {
   assertAllowed(url: string): void {
     const reason = this.rejection(url);
     if (reason) {
-      throw new DomainException(ErrorCode.VALIDATION_FAILED, `webhookUrl is not allowed: ${reason}`, {
-        details: [{ field: 'webhookUrl', message: reason }],
-      });
+      throw new DomainException(
+        ErrorCode.VALIDATION_FAILED,
+        `webhookUrl is not allowed: ${reason}`,
+        {
+          details: [{ field: 'webhookUrl', message: reason }],
+        },
+      );
     }
   }
 
@@ -33,10 +37,16 @@ export class WebhookUrlPolicy {
     if (!this.config.isProduction) return null;
     if (parsed.protocol !== 'https:') return 'must use https in production';
     const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local')) {
+    if (
+      host === 'localhost' ||
+      host.endsWith('.localhost') ||
+      host.endsWith('.internal') ||
+      host.endsWith('.local')
+    ) {
       return 'must not target a local host';
     }
-    if (isIP(host) && isPrivateAddress(host)) return 'must not target a private, loopback or link-local address';
+    if (isIP(host) && isPrivateAddress(host))
+      return 'must not target a private, loopback or link-local address';
     return null;
   }
 
@@ -59,7 +69,11 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
       refused.code = 'EPRIVATEADDR';
       return callback(refused, '', 0);
     }
-    if (options.all) return (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, addresses);
+    if (options.all)
+      return (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(
+        null,
+        addresses,
+      );
     return callback(null, addresses[0].address, addresses[0].family);
   });
 };
@@ -70,12 +84,25 @@ export function isPrivateAddress(address: string): boolean {
   if (isIP(ip) === 4) {
     const [a, b] = ip.split('.').map(Number);
     return (
-      a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      a >= 224
     );
   }
   if (ip === '::' || ip === '::1') return true;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
   if (mapped) return isPrivateAddress(mapped[1]);
-  return ip.startsWith('fc') || ip.startsWith('fd') || ip.startsWith('fe8') || ip.startsWith('fe9') || ip.startsWith('fea') || ip.startsWith('feb');
+  return (
+    ip.startsWith('fc') ||
+    ip.startsWith('fd') ||
+    ip.startsWith('fe8') ||
+    ip.startsWith('fe9') ||
+    ip.startsWith('fea') ||
+    ip.startsWith('feb')
+  );
 }

@@ -10,6 +10,11 @@ import { WebhooksCoreModule } from './webhooks-core.module';
 @Module({
   imports: [WebhooksCoreModule],
   controllers: [WebhookDeliveriesController],
-  providers: [WebhookDispatcher, WebhookDeliveryRepository, WebhookDeliveriesService, WebhookHttpClient],
+  providers: [
+    WebhookDispatcher,
+    WebhookDeliveryRepository,
+    WebhookDeliveriesService,
+    WebhookHttpClient,
+  ],
 })
 export class WebhooksModule {}

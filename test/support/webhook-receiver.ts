@@ -48,12 +48,19 @@ export class WebhookReceiver {
         const rawBody = Buffer.concat(chunks).toString('utf8');
         const path = req.url ?? '/';
         const route = this.routes.get(path);
-        const verifiedWith = (route?.secrets ?? []).flatMap((secret, index) => (verifies(secret, rawBody, req.headers) ? [index] : []));
-        const status = route ? (route.failures.shift() ?? route.failAll ?? (verifiedWith.length > 0 ? 200 : 401)) : 404;
+        const verifiedWith = (route?.secrets ?? []).flatMap((secret, index) =>
+          verifies(secret, rawBody, req.headers) ? [index] : [],
+        );
+        const status = route
+          ? (route.failures.shift() ?? route.failAll ?? (verifiedWith.length > 0 ? 200 : 401))
+          : 404;
         const body = verifiedWith.length > 0 ? (JSON.parse(rawBody) as WebhookBody) : null;
         this.received.push({ path, headers: req.headers, rawBody, body, verifiedWith, status });
         setTimeout(() => {
-          if (!res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
+          if (!res.destroyed)
+            res
+              .writeHead(status, { 'content-type': 'text/plain' })
+              .end(status < 300 ? 'ok' : 'nope');
         }, this.delayMs);
       });
     });
@@ -121,7 +128,11 @@ function verifies(secret: string, rawBody: string, headers: IncomingHttpHeaders)
 }
 
 /** Polls `probe` every `intervalMs` until it returns a value other than undefined/false, at most `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -131,4 +142,5 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

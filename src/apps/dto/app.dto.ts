@@ -1,5 +1,17 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 
 export class CreateAppDto {
   @ApiProperty({ description: 'Display name of the app (tenant).', example: 'Acme Shop' })
@@ -8,25 +20,42 @@ export class CreateAppDto {
   @MaxLength(120)
   name: string;
 
-  @ApiPropertyOptional({ description: 'Where client webhooks are POSTed (https in production).', example: 'https://api.acme.test/hooks/wa-verify', nullable: true })
+  @ApiPropertyOptional({
+    description: 'Where client webhooks are POSTed (https in production).',
+    example: 'https://api.acme.test/hooks/wa-verify',
+    nullable: true,
+  })
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   @MaxLength(2048)
   webhookUrl?: string | null;
 
-  @ApiPropertyOptional({ description: 'Brand shown in messages to the person.', example: 'Acme', nullable: true })
+  @ApiPropertyOptional({
+    description: 'Brand shown in messages to the person.',
+    example: 'Acme',
+    nullable: true,
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(60)
   brandName?: string | null;
 
-  @ApiPropertyOptional({ description: 'Locale used when a verification names none.', example: 'en', default: 'en' })
+  @ApiPropertyOptional({
+    description: 'Locale used when a verification names none.',
+    example: 'en',
+    default: 'en',
+  })
   @IsOptional()
   @Matches(/^[a-z]{2,3}([-_][A-Za-z]{2,4})?$/)
   defaultLocale?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2 countries phones may belong to; empty or null allows all.', example: ['ID', 'IT'], type: [String], nullable: true })
+  @ApiPropertyOptional({
+    description: 'ISO 3166-1 alpha-2 countries phones may belong to; empty or null allows all.',
+    example: ['ID', 'IT'],
+    type: [String],
+    nullable: true,
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(250)
@@ -40,21 +69,35 @@ export class CreateAppDto {
   @Max(10)
   codeLength?: number;
 
-  @ApiPropertyOptional({ description: 'Default time to live of a verification in seconds (60..3600).', example: 600, default: 600 })
+  @ApiPropertyOptional({
+    description: 'Default time to live of a verification in seconds (60..3600).',
+    example: 600,
+    default: 600,
+  })
   @IsOptional()
   @IsInt()
   @Min(60)
   @Max(3600)
   ttlSeconds?: number;
 
-  @ApiPropertyOptional({ description: 'Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).', example: 5, nullable: true })
+  @ApiPropertyOptional({
+    description:
+      'Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).',
+    example: 5,
+    nullable: true,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(100000)
   phoneLimitPer15Minutes?: number | null;
 
-  @ApiPropertyOptional({ description: 'Verifications one phone may get per 24 hours (default from RATE_LIMIT_PHONE_PER_DAY).', example: 20, nullable: true })
+  @ApiPropertyOptional({
+    description:
+      'Verifications one phone may get per 24 hours (default from RATE_LIMIT_PHONE_PER_DAY).',
+    example: 20,
+    nullable: true,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -68,7 +111,10 @@ export class ApiKeySummaryDto {
   @ApiProperty({ description: 'API key id.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
   id: string;
 
-  @ApiProperty({ description: 'First characters of the key, to tell keys apart.', example: 'wav_Zk3Q9xYw' })
+  @ApiProperty({
+    description: 'First characters of the key, to tell keys apart.',
+    example: 'wav_Zk3Q9xYw',
+  })
   prefix: string;
 
   @ApiProperty({ description: 'When the key was created.', example: '2026-11-21T10:00:00.000Z' })
@@ -76,13 +122,22 @@ export class ApiKeySummaryDto {
 }
 
 export class CountryBlockDto {
-  @ApiProperty({ description: 'Country calling code blocked by the velocity guard.', example: '62' })
+  @ApiProperty({
+    description: 'Country calling code blocked by the velocity guard.',
+    example: '62',
+  })
   callingCode: string;
 
-  @ApiProperty({ description: 'Until when creations to that country are refused.', example: '2026-11-21T11:00:00.000Z' })
+  @ApiProperty({
+    description: 'Until when creations to that country are refused.',
+    example: '2026-11-21T11:00:00.000Z',
+  })
   blockedUntil: string;
 
-  @ApiProperty({ description: 'Why the block was set.', example: '250 verifications in the last hour, usual rate 12/h' })
+  @ApiProperty({
+    description: 'Why the block was set.',
+    example: '250 verifications in the last hour, usual rate 12/h',
+  })
   reason: string;
 }
 
@@ -93,16 +148,31 @@ export class AppResponseDto {
   @ApiProperty({ description: 'Display name.', example: 'Acme Shop' })
   name: string;
 
-  @ApiProperty({ description: 'Client webhook URL.', example: 'https://api.acme.test/hooks/wa-verify', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Client webhook URL.',
+    example: 'https://api.acme.test/hooks/wa-verify',
+    nullable: true,
+    type: String,
+  })
   webhookUrl: string | null;
 
-  @ApiProperty({ description: 'Brand shown in messages.', example: 'Acme', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Brand shown in messages.',
+    example: 'Acme',
+    nullable: true,
+    type: String,
+  })
   brandName: string | null;
 
   @ApiProperty({ description: 'Default locale.', example: 'en' })
   defaultLocale: string;
 
-  @ApiProperty({ description: 'Allowed countries (null: all).', example: ['ID', 'IT'], nullable: true, type: [String] })
+  @ApiProperty({
+    description: 'Allowed countries (null: all).',
+    example: ['ID', 'IT'],
+    nullable: true,
+    type: [String],
+  })
   allowedCountries: string[] | null;
 
   @ApiProperty({ description: 'Default code length.', example: 6 })
@@ -111,16 +181,29 @@ export class AppResponseDto {
   @ApiProperty({ description: 'Default time to live in seconds.', example: 600 })
   ttlSeconds: number;
 
-  @ApiProperty({ description: 'Per-phone limit per 15 minutes (null: service default).', example: 5, nullable: true, type: Number })
+  @ApiProperty({
+    description: 'Per-phone limit per 15 minutes (null: service default).',
+    example: 5,
+    nullable: true,
+    type: Number,
+  })
   phoneLimitPer15Minutes: number | null;
 
-  @ApiProperty({ description: 'Per-phone limit per 24 hours (null: service default).', example: 20, nullable: true, type: Number })
+  @ApiProperty({
+    description: 'Per-phone limit per 24 hours (null: service default).',
+    example: 20,
+    nullable: true,
+    type: Number,
+  })
   phoneLimitPerDay: number | null;
 
   @ApiProperty({ description: 'Active (not revoked) API keys.', type: [ApiKeySummaryDto] })
   apiKeys: ApiKeySummaryDto[];
 
-  @ApiProperty({ description: 'Countries currently blocked by the velocity guard.', type: [CountryBlockDto] })
+  @ApiProperty({
+    description: 'Countries currently blocked by the velocity guard.',
+    type: [CountryBlockDto],
+  })
   countryBlocks: CountryBlockDto[];
 
   @ApiProperty({ description: 'Creation time.', example: '2026-11-21T10:00:00.000Z' })
@@ -131,10 +214,17 @@ export class AppResponseDto {
 }
 
 export class CreatedAppResponseDto extends AppResponseDto {
-  @ApiProperty({ description: 'The first API key. Shown only in this response.', example: 'wav_Zk3Q9xYwT1m2...' })
+  @ApiProperty({
+    description: 'The first API key. Shown only in this response.',
+    example: 'wav_Zk3Q9xYwT1m2...',
+  })
   apiKey: string;
 
-  @ApiProperty({ description: 'Secret that signs client webhooks (Standard Webhooks). Shown only in this response.', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
+  @ApiProperty({
+    description:
+      'Secret that signs client webhooks (Standard Webhooks). Shown only in this response.',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  })
   webhookSecret: string;
 }
 
@@ -142,16 +232,23 @@ export class ApiKeyCreatedDto {
   @ApiProperty({ description: 'API key id.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
   id: string;
 
-  @ApiProperty({ description: 'The key. Shown only in this response.', example: 'wav_Zk3Q9xYwT1m2...' })
+  @ApiProperty({
+    description: 'The key. Shown only in this response.',
+    example: 'wav_Zk3Q9xYwT1m2...',
+  })
   apiKey: string;
 }
 
 export class WebhookSecretRotatedDto {
-  @ApiProperty({ description: 'The new secret that signs client webhooks. Shown only in this response.', example: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD' })
+  @ApiProperty({
+    description: 'The new secret that signs client webhooks. Shown only in this response.',
+    example: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
+  })
   webhookSecret: string;
 
   @ApiProperty({
-    description: 'Until then every webhook also carries a second `v1,` signature made with the previous secret (24 h).',
+    description:
+      'Until then every webhook also carries a second `v1,` signature made with the previous secret (24 h).',
     example: '2026-11-22T10:00:00.000Z',
   })
   previousSecretExpiresAt: string;

@@ -20,7 +20,12 @@ export class App {
   @Column({ name: 'previous_webhook_secret', type: 'varchar', length: 128, nullable: true })
   previousWebhookSecret: string | null;
 
-  @Column({ name: 'previous_webhook_secret_expires_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @Column({
+    name: 'previous_webhook_secret_expires_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: epochMs,
+  })
   previousWebhookSecretExpiresAt: number | null;
 
   @Column({ name: 'brand_name', type: 'varchar', length: 60, nullable: true })

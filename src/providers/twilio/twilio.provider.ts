@@ -12,12 +12,7 @@ import {
   SendResult,
   StatusEvent,
 } from '../messaging-provider';
-import {
-  asString,
-  isRecord,
-  phoneFromProvider,
-  safeVendorText,
-} from '../provider-utils';
+import { asString, isRecord, phoneFromProvider, safeVendorText } from '../provider-utils';
 import { ProviderHttpClient } from '../provider-http';
 
 const WHATSAPP_PREFIX = 'whatsapp:';

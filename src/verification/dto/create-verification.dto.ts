@@ -1,56 +1,109 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsEnum, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsEnum,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { Channel, Flow, InboundReply } from '../verification.types';
 
 export class CreateVerificationDto {
-  @ApiPropertyOptional({ description: 'Phone in E.164 (other common spellings are normalised). Required for outbound; optional for inbound (then the number that writes in is verified).', example: '+6281212345678' })
+  @ApiPropertyOptional({
+    description:
+      'Phone in E.164 (other common spellings are normalised). Required for outbound; optional for inbound (then the number that writes in is verified).',
+    example: '+6281212345678',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)
   phone?: string;
 
-  @ApiPropertyOptional({ description: '`outbound`: we send a code. `inbound`: the person sends us a prefilled message (lower ban risk).', enum: Flow, default: Flow.OUTBOUND, example: Flow.OUTBOUND })
+  @ApiPropertyOptional({
+    description:
+      '`outbound`: we send a code. `inbound`: the person sends us a prefilled message (lower ban risk).',
+    enum: Flow,
+    default: Flow.OUTBOUND,
+    example: Flow.OUTBOUND,
+  })
   @IsOptional()
   @IsEnum(Flow)
   flow?: Flow;
 
-  @ApiPropertyOptional({ description: 'Channel of the first message.', enum: Channel, default: Channel.WHATSAPP, example: Channel.WHATSAPP })
+  @ApiPropertyOptional({
+    description: 'Channel of the first message.',
+    enum: Channel,
+    default: Channel.WHATSAPP,
+    example: Channel.WHATSAPP,
+  })
   @IsOptional()
   @IsEnum(Channel)
   channel?: Channel;
 
-  @ApiPropertyOptional({ description: 'Channels to try, in order, when the first cannot deliver the code. None unless asked.', enum: Channel, isArray: true, example: [Channel.SMS] })
+  @ApiPropertyOptional({
+    description:
+      'Channels to try, in order, when the first cannot deliver the code. None unless asked.',
+    enum: Channel,
+    isArray: true,
+    example: [Channel.SMS],
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(2)
   @IsEnum(Channel, { each: true })
   fallbackChannels?: Channel[];
 
-  @ApiPropertyOptional({ description: 'Locale of the messages (default: the app\'s).', example: 'en' })
+  @ApiPropertyOptional({
+    description: "Locale of the messages (default: the app's).",
+    example: 'en',
+  })
   @IsOptional()
   @Matches(/^[a-z]{2,3}([-_][A-Za-z]{2,4})?$/)
   locale?: string;
 
-  @ApiPropertyOptional({ description: 'Digits in the code, 4..10 (default: the app\'s, 6).', example: 6 })
+  @ApiPropertyOptional({
+    description: "Digits in the code, 4..10 (default: the app's, 6).",
+    example: 6,
+  })
   @IsOptional()
   @IsInt()
   @Min(4)
   @Max(10)
   codeLength?: number;
 
-  @ApiPropertyOptional({ description: 'Time to live in seconds, 60..3600 (default: the app\'s, 600).', example: 600 })
+  @ApiPropertyOptional({
+    description: "Time to live in seconds, 60..3600 (default: the app's, 600).",
+    example: 600,
+  })
   @IsOptional()
   @IsInt()
   @Min(60)
   @Max(3600)
   ttlSeconds?: number;
 
-  @ApiPropertyOptional({ description: 'Inbound only: `confirm` approves on a match; `code` replies with a code to check.', enum: InboundReply, default: InboundReply.CONFIRM, example: InboundReply.CONFIRM })
+  @ApiPropertyOptional({
+    description:
+      'Inbound only: `confirm` approves on a match; `code` replies with a code to check.',
+    enum: InboundReply,
+    default: InboundReply.CONFIRM,
+    example: InboundReply.CONFIRM,
+  })
   @IsOptional()
   @IsEnum(InboundReply)
   inboundReply?: InboundReply;
 
-  @ApiPropertyOptional({ description: 'Any JSON object of at most 2 KB, echoed in client webhooks.', example: { userId: '42' }, type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({
+    description: 'Any JSON object of at most 2 KB, echoed in client webhooks.',
+    example: { userId: '42' },
+    type: 'object',
+    additionalProperties: true,
+  })
   @IsOptional()
   @IsObject()
   metadata?: Record<string, unknown>;
@@ -64,14 +117,21 @@ export class CheckCodeDto {
 }
 
 export class CheckByPhoneDto extends CheckCodeDto {
-  @ApiProperty({ description: 'Phone of the latest pending verification of the app.', example: '+6281212345678' })
+  @ApiProperty({
+    description: 'Phone of the latest pending verification of the app.',
+    example: '+6281212345678',
+  })
   @IsString()
   @MaxLength(40)
   phone: string;
 }
 
 export class ResendDto {
-  @ApiPropertyOptional({ description: 'Channel for this send (default: the verification\'s).', enum: Channel, example: Channel.WHATSAPP })
+  @ApiPropertyOptional({
+    description: "Channel for this send (default: the verification's).",
+    enum: Channel,
+    example: Channel.WHATSAPP,
+  })
   @IsOptional()
   @IsEnum(Channel)
   channel?: Channel;

@@ -4,7 +4,10 @@ import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-
 import { VerificationStatus } from '../verification.types';
 
 export class ListVerificationsQueryDto {
-  @ApiPropertyOptional({ description: 'Only this phone (E.164 or a common spelling).', example: '+6281212345678' })
+  @ApiPropertyOptional({
+    description: 'Only this phone (E.164 or a common spelling).',
+    example: '+6281212345678',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)

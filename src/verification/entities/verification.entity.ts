@@ -1,6 +1,12 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs, jsonText } from '../../common/columns';
-import { Channel, DeliveryStatus, Flow, InboundReply, VerificationStatus } from '../verification.types';
+import {
+  Channel,
+  DeliveryStatus,
+  Flow,
+  InboundReply,
+  VerificationStatus,
+} from '../verification.types';
 
 @Entity('verifications')
 @Index('idx_verifications_app_phone_created', ['appId', 'phone', 'createdAt'])

@@ -5,7 +5,11 @@ import { WebhookDeliveryStatus } from '../entities/webhook-delivery.entity';
 import { WebhookEventType } from '../webhook-events';
 
 export class ListWebhookDeliveriesQueryDto {
-  @ApiPropertyOptional({ description: 'Only deliveries with this status.', enum: WebhookDeliveryStatus, example: WebhookDeliveryStatus.FAILED })
+  @ApiPropertyOptional({
+    description: 'Only deliveries with this status.',
+    enum: WebhookDeliveryStatus,
+    example: WebhookDeliveryStatus.FAILED,
+  })
   @IsOptional()
   @IsEnum(WebhookDeliveryStatus)
   status?: WebhookDeliveryStatus;
@@ -18,7 +22,10 @@ export class ListWebhookDeliveriesQueryDto {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page.', example: 'msg_019a8c1e7b9a7c4e9f1a2b3c4d5e6f70' })
+  @ApiPropertyOptional({
+    description: '`nextCursor` of the previous page.',
+    example: 'msg_019a8c1e7b9a7c4e9f1a2b3c4d5e6f70',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^msg_[0-9a-f]{32}$/, { message: 'cursor must be a nextCursor value' })
@@ -29,13 +36,23 @@ export class WebhookAttemptDto {
   @ApiProperty({ description: 'Attempt number, from 1.', example: 1 })
   attempt: number;
 
-  @ApiProperty({ description: 'HTTP status the receiver answered (null when no answer came).', example: 503, nullable: true, type: Number })
+  @ApiProperty({
+    description: 'HTTP status the receiver answered (null when no answer came).',
+    example: 503,
+    nullable: true,
+    type: Number,
+  })
   statusCode: number | null;
 
   @ApiProperty({ description: 'Time to the response headers, in milliseconds.', example: 182 })
   latencyMs: number;
 
-  @ApiProperty({ description: 'Why the attempt failed (null on success). Never contains the response body.', example: 'HTTP 503', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Why the attempt failed (null on success). Never contains the response body.',
+    example: 'HTTP 503',
+    nullable: true,
+    type: String,
+  })
   error: string | null;
 
   @ApiProperty({ description: 'When the attempt ended.', example: '2026-11-21T10:00:05.182Z' })
@@ -43,39 +60,85 @@ export class WebhookAttemptDto {
 }
 
 export class WebhookDeliveryDto {
-  @ApiProperty({ description: 'Delivery id, sent as the `webhook-id` header on every attempt.', example: 'msg_019a8c1e7b9a7c4e9f1a2b3c4d5e6f70' })
+  @ApiProperty({
+    description: 'Delivery id, sent as the `webhook-id` header on every attempt.',
+    example: 'msg_019a8c1e7b9a7c4e9f1a2b3c4d5e6f70',
+  })
   id: string;
 
-  @ApiProperty({ description: 'Event type.', enum: WebhookEventType, example: WebhookEventType.APPROVED })
+  @ApiProperty({
+    description: 'Event type.',
+    enum: WebhookEventType,
+    example: WebhookEventType.APPROVED,
+  })
   type: string;
 
-  @ApiProperty({ description: 'The verification the event is about.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70', nullable: true, type: String })
+  @ApiProperty({
+    description: 'The verification the event is about.',
+    example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70',
+    nullable: true,
+    type: String,
+  })
   verificationId: string | null;
 
-  @ApiProperty({ description: '`pending` (waiting for an attempt), `succeeded` (a 2xx came back) or `failed` (every scheduled attempt failed).', enum: WebhookDeliveryStatus, example: WebhookDeliveryStatus.SUCCEEDED })
+  @ApiProperty({
+    description:
+      '`pending` (waiting for an attempt), `succeeded` (a 2xx came back) or `failed` (every scheduled attempt failed).',
+    enum: WebhookDeliveryStatus,
+    example: WebhookDeliveryStatus.SUCCEEDED,
+  })
   status: WebhookDeliveryStatus;
 
   @ApiProperty({ description: 'Attempts made so far.', example: 1 })
   attempts: number;
 
-  @ApiProperty({ description: 'When the next attempt is due (null unless pending).', example: null, nullable: true, type: String })
+  @ApiProperty({
+    description: 'When the next attempt is due (null unless pending).',
+    example: null,
+    nullable: true,
+    type: String,
+  })
   nextAttemptAt: string | null;
 
-  @ApiProperty({ description: 'HTTP status of the last attempt.', example: 200, nullable: true, type: Number })
+  @ApiProperty({
+    description: 'HTTP status of the last attempt.',
+    example: 200,
+    nullable: true,
+    type: Number,
+  })
   lastStatusCode: number | null;
 
-  @ApiProperty({ description: 'Why the last attempt failed.', example: null, nullable: true, type: String })
+  @ApiProperty({
+    description: 'Why the last attempt failed.',
+    example: null,
+    nullable: true,
+    type: String,
+  })
   lastError: string | null;
 
   @ApiProperty({ description: 'When the event was queued.', example: '2026-11-21T10:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ description: 'When a 2xx came back.', example: '2026-11-21T10:00:00.412Z', nullable: true, type: String })
+  @ApiProperty({
+    description: 'When a 2xx came back.',
+    example: '2026-11-21T10:00:00.412Z',
+    nullable: true,
+    type: String,
+  })
   deliveredAt: string | null;
 }
 
 export class WebhookDeliveryDetailDto extends WebhookDeliveryDto {
-  @ApiProperty({ description: 'The exact JSON body sent on every attempt: `{ type, timestamp, data }`.', example: { type: 'verification.approved', timestamp: '2026-11-21T10:00:00.000Z', data: { id: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70', status: 'approved' } }, type: 'object', additionalProperties: true })
+  @ApiProperty({
+    description: 'The exact JSON body sent on every attempt: `{ type, timestamp, data }`.',
+    example: {
+      type: 'verification.approved',
+      timestamp: '2026-11-21T10:00:00.000Z',
+      data: { id: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70', status: 'approved' },
+    },
+    type: 'object',
+    additionalProperties: true,
+  })
   payload: Record<string, unknown>;
 
   @ApiProperty({ description: 'Every attempt, oldest first.', type: [WebhookAttemptDto] })
@@ -83,9 +146,17 @@ export class WebhookDeliveryDetailDto extends WebhookDeliveryDto {
 }
 
 export class WebhookDeliveryPageDto {
-  @ApiProperty({ description: 'Deliveries, newest first (without their attempts; read one delivery for those).', type: [WebhookDeliveryDto] })
+  @ApiProperty({
+    description: 'Deliveries, newest first (without their attempts; read one delivery for those).',
+    type: [WebhookDeliveryDto],
+  })
   data: WebhookDeliveryDto[];
 
-  @ApiProperty({ description: 'Pass as `cursor` for the next page; null on the last page.', example: null, nullable: true, type: String })
+  @ApiProperty({
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+    example: null,
+    nullable: true,
+    type: String,
+  })
   nextCursor: string | null;
 }
