@@ -87,12 +87,10 @@ export class AppsService {
     if (!app) throw notFound('App');
     const [apiKeys, countryBlocks] = await Promise.all([
       this.apiKeys.listActive(id),
-      this.dataSource
-        .getRepository(CountryBlock)
-        .find({
-          where: { appId: id, blockedUntil: MoreThan(this.clock.now()) },
-          order: { blockedUntil: 'DESC' },
-        }),
+      this.dataSource.getRepository(CountryBlock).find({
+        where: { appId: id, blockedUntil: MoreThan(this.clock.now()) },
+        order: { blockedUntil: 'DESC' },
+      }),
     ]);
     return { app, apiKeys, countryBlocks };
   }
