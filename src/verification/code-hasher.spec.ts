@@ -1,0 +1,41 @@
+import { BcryptCodeHasher, HmacCodeHasher } from './code-hasher';
+
+describe.each([
+  ['hmac-sha256', () => new HmacCodeHasher('pepper-0123456789abcdef')],
+  ['bcrypt', () => new BcryptCodeHasher(4)],
+])('%s code hasher', (_name, make) => {
+  const hasher = make();
+
+  it('accepts the code it hashed and nothing else', async () => {
+    const stored = await hasher.hash('verification-1', '123456');
+    expect(stored).not.toContain('123456');
+    await expect(hasher.verify('verification-1', '123456', stored)).resolves.toBe(true);
+    await expect(hasher.verify('verification-1', '123457', stored)).resolves.toBe(false);
+    await expect(hasher.verify('verification-1', '', stored)).resolves.toBe(false);
+  });
+
+  it('binds the hash to its verification', async () => {
+    const stored = await hasher.hash('verification-1', '123456');
+    await expect(hasher.verify('verification-2', '123456', stored)).resolves.toBe(false);
+  });
+});
+
+describe('HmacCodeHasher', () => {
+  it('depends on the pepper, so a database dump alone cannot be brute-forced', async () => {
+    const a = await new HmacCodeHasher('pepper-aaaaaaaaaaaaaaaa').hash('v', '1234');
+    const b = await new HmacCodeHasher('pepper-bbbbbbbbbbbbbbbb').hash('v', '1234');
+    expect(a).not.toBe(b);
+    await expect(
+      new HmacCodeHasher('pepper-bbbbbbbbbbbbbbbb').verify('v', '1234', a),
+    ).resolves.toBe(false);
+  });
+
+  it('rejects a bcrypt hash and vice versa', async () => {
+    const hmac = await new HmacCodeHasher('pepper-0123456789abcdef').hash('v', '1234');
+    const bcrypt = await new BcryptCodeHasher(4).hash('v', '1234');
+    await expect(new BcryptCodeHasher(4).verify('v', '1234', hmac)).resolves.toBe(false);
+    await expect(
+      new HmacCodeHasher('pepper-0123456789abcdef').verify('v', '1234', bcrypt),
+    ).resolves.toBe(false);
+  });
+});
