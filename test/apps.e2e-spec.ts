@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { ADMIN_KEY, createTenant, startApp, TestApp, uniquePhone } from './support/harness';
 
 describe('Apps, API keys and tenant isolation', () => {
@@ -148,5 +149,20 @@ describe('Apps, API keys and tenant isolation', () => {
     }
     expect(doc.body.components.securitySchemes).toHaveProperty('apiKey');
     expect(doc.body.components.schemas.ApiErrorDto).toBeDefined();
+  });
+});
+
+describe('Readiness', () => {
+  it('answers 503 when the database is unreachable, while liveness stays 200', async () => {
+    const t = await startApp();
+    try {
+      await t.http.get('/health/ready').expect(200);
+      await t.app.get(DataSource).destroy();
+      const res = await t.http.get('/health/ready').expect(503);
+      expect(res.body).toMatchObject({ status: 'unavailable', checks: { database: 'down' } });
+      await t.http.get('/health/live').expect(200);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
   });
 });
