@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Clock } from '../common/clock';
+import { PeriodicTask } from '../common/periodic-task';
 import { DomainException, ErrorCode } from '../common/errors';
 import { newId } from '../common/ids';
 import { NormalisedPhone } from '../common/phone';
@@ -54,7 +55,12 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     string,
     { readAt: number; hourStart: number; current: number; previous: number }
   >();
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly flusher = new PeriodicTask(
+    'Velocity counter flush',
+    FLUSH_INTERVAL_MS,
+    () => this.flush(),
+    this.logger,
+  );
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -65,14 +71,11 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    if (!this.enabled) return;
-    this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
-    this.flushTimer.unref();
+    if (this.enabled) this.flusher.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    this.flushTimer = null;
+    await this.flusher.stop();
     await this.flush();
   }
 

@@ -8,6 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
+import { PeriodicTask } from '../common/periodic-task';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { execute } from '../database/sql';
@@ -27,9 +28,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 @Injectable()
 export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AuditRetention');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
-  private stopped = false;
+  private readonly task = new PeriodicTask(
+    'Audit purge',
+    PURGE_INTERVAL_MS,
+    () => this.purgeAndReport(),
+    this.logger,
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -38,14 +42,11 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDe
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(FIRST_PURGE_DELAY_MS);
+    this.task.start(FIRST_PURGE_DELAY_MS);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Deletes events older than the retention period; returns how many went. */
@@ -69,29 +70,12 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDe
     return deleted;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.purge()
-        .then((deleted) => {
-          if (deleted > 0)
-            this.logger.log(
-              `Purged ${deleted} audit events older than ${this.config.auditRetentionDays} days`,
-            );
-          return deleted;
-        })
-        .catch((error: unknown) => {
-          this.logger.warn(
-            `Audit purge failed: ${error instanceof Error ? error.message : String(error)}`,
-          );
-          return 0;
-        })
-        .finally(() => {
-          this.running = null;
-          this.schedule(PURGE_INTERVAL_MS);
-        });
-    }, delayMs);
-    this.timer.unref();
+  private async purgeAndReport(): Promise<number> {
+    const deleted = await this.purge();
+    if (deleted > 0)
+      this.logger.log(
+        `Purged ${deleted} audit events older than ${this.config.auditRetentionDays} days`,
+      );
+    return deleted;
   }
 }

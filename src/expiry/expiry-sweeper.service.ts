@@ -13,6 +13,7 @@ import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Clock } from '../common/clock';
+import { PeriodicTask } from '../common/periodic-task';
 import { Verification } from '../verification/entities/verification.entity';
 import { VerificationRepository } from '../verification/verification.repository';
 import { VerificationStatus } from '../verification/verification.types';
@@ -32,61 +33,43 @@ const MAX_BATCHES_PER_TICK = 10;
  */
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('ExpirySweeper');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
-  private stopped = true;
+  private readonly task: PeriodicTask<number>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly verifications: VerificationRepository,
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
     private readonly repository: ExpiryRepository,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      'Expiry sweep',
+      config.expirySweepIntervalMs,
+      () => this.sweepBatches(),
+      new Logger('ExpirySweeper'),
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.schedule();
+    this.task.start();
   }
 
   /** Stops the timer and waits for a sweep in progress, before the database closes. */
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => 0);
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Runs one sweep (at most one at a time per instance); returns how many verifications this instance expired. */
   sweep(): Promise<number> {
-    this.running ??= this.sweepBatches().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.sweep()
-        .catch((error: unknown) => {
-          this.logger.warn(
-            `Expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`,
-          );
-          return 0;
-        })
-        .finally(() => this.schedule());
-    }, this.config.expirySweepIntervalMs);
-    this.timer.unref();
+    return this.task.runOnce();
   }
 
   private async sweepBatches(): Promise<number> {
     let expired = 0;
-    for (let batch = 0; batch < MAX_BATCHES_PER_TICK && !this.stopped; batch++) {
+    for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch++) {
+      if (this.task.isStopped && batch > 0) break;
       const now = this.clock.now();
       const due = await this.repository.findDuePending(now, EXPIRY_BATCH_SIZE);
       if (due.length === 0) break;
