@@ -1,6 +1,7 @@
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import { ageVerification } from './support/time-travel';
 
 describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake servers on 127.0.0.1)', () => {
   const graph = new FakeGraphServer();
@@ -153,6 +154,40 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
     expect(JSON.stringify(res.body)).not.toContain(phone);
     const read = await t.http.get(`/v1/verifications/${res.body.id}`).set(tenant.auth).expect(200);
     expect(read.body.status).toBe('failed');
+  });
+
+  it('answers 502 on a resend no channel can deliver and leaves the verification pending', async () => {
+    const phone = uniquePhone();
+    const created = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone })
+      .expect(201);
+    const firstCode = graph.lastCodeTo(phone)!;
+    await ageVerification(t, created.body.id, 31_000);
+    graph.failNext(1, 500);
+    const res = await t.http
+      .post(`/v1/verifications/${created.body.id}/resend`)
+      .set(tenant.auth)
+      .send({})
+      .expect(502);
+    expect(res.body).toMatchObject({ code: 'delivery_failed', id: created.body.id });
+    const read = await t.http
+      .get(`/v1/verifications/${created.body.id}`)
+      .set(tenant.auth)
+      .expect(200);
+    expect(read.body).toMatchObject({
+      status: 'pending',
+      sendsRemaining: 3,
+      delivery: { status: 'failed' },
+    });
+    // The claimed resend replaced the code: the first one no longer approves.
+    const old = await t.http
+      .post(`/v1/verifications/${created.body.id}/check`)
+      .set(tenant.auth)
+      .send({ code: firstCode })
+      .expect(200);
+    expect(old.body.valid).toBe(false);
   });
 
   it('sends SMS directly when the channel is sms', async () => {
