@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { IdempotencyService } from '../src/verification/idempotency.service';
 import {
   createTenant,
   sandboxCodeFor,
@@ -334,6 +336,40 @@ describe('Outbound verification flow (sandbox provider)', () => {
       .send({ phone, codeLength: 8 })
       .expect(409);
     expect(conflict.body.code).toBe('idempotency_conflict');
+  });
+
+  it('forgets an Idempotency-Key after 24 h: reused, it starts a new verification; expired keys are purged', async () => {
+    const phone = uniquePhone();
+    const key = `expiring-${phone}`;
+    const first = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .set('Idempotency-Key', key)
+      .send({ phone })
+      .expect(201);
+    const db = t.app.get(DataSource);
+    await db.query('UPDATE idempotency_keys SET expires_at = ? WHERE verification_id = ?', [
+      Date.now() - 1,
+      first.body.id,
+    ]);
+    const second = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .set('Idempotency-Key', key)
+      .send({ phone })
+      .expect(201);
+    expect(second.body.id).not.toBe(first.body.id);
+
+    await db.query('UPDATE idempotency_keys SET expires_at = ? WHERE verification_id = ?', [
+      Date.now() - 1,
+      second.body.id,
+    ]);
+    expect(await t.app.get(IdempotencyService).purgeExpired()).toBeGreaterThanOrEqual(1);
+    const left = (await db.query(
+      'SELECT COUNT(*) AS n FROM idempotency_keys WHERE verification_id = ?',
+      [second.body.id],
+    )) as { n: number | string }[];
+    expect(Number(left[0].n)).toBe(0);
   });
 
   it('lists verifications newest first with a cursor, filtered by phone and status', async () => {

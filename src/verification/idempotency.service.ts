@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
+import { PeriodicTask } from '../common/periodic-task';
 import { sha256Hex } from '../common/crypto';
 import { DomainException, ErrorCode } from '../common/errors';
 import { newId } from '../common/ids';
@@ -15,17 +16,34 @@ const TTL_MS = 24 * 3600 * 1000;
 const STALE_CLAIM_MS = 60_000;
 const CLAIM_POLLS = 50;
 const CLAIM_POLL_MS = 200;
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * `Idempotency-Key` for creations: the key is claimed (a unique row) before the code is sent, so two
  * concurrent requests with one key create one verification and send one message.
  */
 @Injectable()
-export class IdempotencyService {
+export class IdempotencyService implements OnApplicationBootstrap, OnModuleDestroy {
+  /** Expired keys are also dropped lazily when reused; this keeps the table small. */
+  private readonly purger = new PeriodicTask(
+    'Idempotency key purge',
+    PURGE_INTERVAL_MS,
+    () => this.purgeExpired(),
+    new Logger('Idempotency'),
+  );
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
   ) {}
+
+  onApplicationBootstrap(): void {
+    this.purger.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.purger.stop();
+  }
 
   /**
    * The verification an earlier request with this key created, or null when the key is new (or its
@@ -114,7 +132,7 @@ export class IdempotencyService {
     await execute(this.dataSource.manager, 'DELETE FROM idempotency_keys WHERE id = ?', [id]);
   }
 
-  /** Removes expired keys in small batches; returns how many were removed. */
+  /** Removes expired keys, one small batch per run; returns how many were removed. */
   async purgeExpired(batchSize = 500): Promise<number> {
     const ids = await this.dataSource
       .getRepository(IdempotencyKey)
