@@ -1,4 +1,4 @@
-import { samePhone, waIdToE164 } from './phone-match';
+import { samePhone } from './phone-match';
 
 describe('samePhone', () => {
   it.each([
@@ -84,29 +84,5 @@ describe('samePhone', () => {
     ['+6281212345678', 'user.abc123'],
   ])('invalid input is never the same: %p vs %p', (a, b) => {
     expect(samePhone(a, b)).toBe(false);
-  });
-});
-
-describe('waIdToE164', () => {
-  it.each([
-    ['6281212345678', '+6281212345678'],
-    ['16505551234', '+16505551234'],
-    ['551187654321', '+551187654321'],
-    ['5215512345678', '+5215512345678'],
-    [' 6281212345678 ', '+6281212345678'],
-  ])('%s → %s (digits only, nothing rewritten)', (waId, expected) => {
-    expect(waIdToE164(waId)).toBe(expected);
-  });
-
-  it.each([
-    '',
-    '+6281212345678',
-    '0812345678',
-    '123456',
-    '1234567890123456',
-    'US.13491208655302741918',
-    '62 812',
-  ])('refuses %p', (waId) => {
-    expect(waIdToE164(waId)).toBeNull();
   });
 });

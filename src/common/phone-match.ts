@@ -55,14 +55,3 @@ export function samePhone(a: string, b: string): boolean {
   if (left === right) return true;
   return canonicalDigits(left) === canonicalDigits(right);
 }
-
-/**
- * A WhatsApp `wa_id` (digits only, e.g. `6281212345678`) as E.164 (`+6281212345678`).
- * Applies nothing else (no Brazil/Mexico rewriting: compare with `samePhone`). Returns null
- * for anything that is not 7 to 15 digits, such as a business-scoped user id.
- */
-export function waIdToE164(waId: string): string | null {
-  if (typeof waId !== 'string') return null;
-  const digits = waId.trim();
-  return /^[1-9]\d{6,14}$/.test(digits) ? `+${digits}` : null;
-}

@@ -8,8 +8,6 @@ export interface HealthIndicator {
   state(): Promise<string>;
 }
 
-export const HEALTH_INDICATORS = Symbol('HEALTH_INDICATORS');
-
 @Injectable()
 export class HealthService {
   private readonly indicators: HealthIndicator[] = [];

@@ -4,15 +4,7 @@ import { App } from '../apps/entities/app.entity';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Verification } from './entities/verification.entity';
-import {
-  hashToken,
-  normaliseToken,
-  TOKEN_ALPHABET,
-  TOKEN_GROUP_LENGTH,
-  TOKEN_GROUPS,
-  TOKEN_LENGTH,
-  TOKEN_PREFIX,
-} from './inbound-token';
+import { hashToken, normaliseToken, tokenFromSeed } from './inbound-token';
 import { renderMessage } from './messages';
 import { buildQrDataUrl, buildWaLink } from './wa-link';
 import { InboundLink } from './verification.view';
@@ -28,20 +20,11 @@ export class InboundLinkService {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   tokenFor(verificationId: string): string {
-    const digest = createHmac('sha256', this.config.otpPepper)
-      .update(`inbound-token:${verificationId}`)
-      .digest();
-    let value = BigInt(`0x${digest.subarray(0, 16).toString('hex')}`);
-    const base = BigInt(TOKEN_ALPHABET.length);
-    let chars = '';
-    for (let i = 0; i < TOKEN_LENGTH; i++) {
-      chars += TOKEN_ALPHABET[Number(value % base)];
-      value /= base;
-    }
-    const groups = Array.from({ length: TOKEN_GROUPS }, (_, i) =>
-      chars.slice(i * TOKEN_GROUP_LENGTH, (i + 1) * TOKEN_GROUP_LENGTH),
+    return tokenFromSeed(
+      createHmac('sha256', this.config.otpPepper)
+        .update(`inbound-token:${verificationId}`)
+        .digest(),
     );
-    return [TOKEN_PREFIX, ...groups].join('-');
   }
 
   tokenHash(verificationId: string): string {
