@@ -6,12 +6,12 @@ export class ApiKey {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
-  @Index()
+  @Index('idx_api_keys_app')
   @Column({ name: 'app_id', type: 'varchar', length: 36 })
   appId: string;
 
   /** SHA-256 of the key; the key itself is shown once and never stored. */
-  @Index({ unique: true })
+  @Index('uq_api_keys_key_hash', { unique: true })
   @Column({ name: 'key_hash', type: 'varchar', length: 64 })
   keyHash: string;
 

@@ -12,7 +12,6 @@ import {
 @Index('idx_verifications_app_phone_created', ['appId', 'phone', 'createdAt'])
 @Index('idx_verifications_app_id', ['appId', 'id'])
 @Index('idx_verifications_status_expires', ['status', 'expiresAt'])
-@Index('idx_verifications_app_country_created', ['appId', 'countryCode', 'createdAt'])
 export class Verification {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -27,7 +26,7 @@ export class Verification {
   @Column({ type: 'varchar', length: 20, nullable: true })
   phone: string | null;
 
-  /** Country calling code of `phone` (e.g. `62`), for per-country velocity checks. */
+  /** Country calling code of `phone` (e.g. `62`). */
   @Column({ name: 'country_code', type: 'varchar', length: 4, nullable: true })
   countryCode: string | null;
 
