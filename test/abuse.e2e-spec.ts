@@ -1,3 +1,4 @@
+import { sleep, waitFor } from './support/wait';
 import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '../src/audit/entities/audit-event.entity';
@@ -28,19 +29,6 @@ async function auditEvents(
 
 function retryAfter(res: { headers: Record<string, string> }): number {
   return Number(res.headers['retry-after']);
-}
-
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('Rate limit per API key', () => {
@@ -300,7 +288,7 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
           currentHour(),
         ]);
       // Each instance re-reads the shared counts at most once a second.
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await sleep(1100);
       await create(v, { phone: uniquePhone('+49151') }).expect(403);
     });
 
@@ -308,18 +296,16 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
       const v = await createTenant(t);
       for (let i = 0; i < 3; i++) await create(v, { phone: uniquePhone('+49151') }).expect(201);
       // Creations are counted in memory and written to the shared counters every second.
-      const total = await waitFor(
-        async () => {
-          const rows: { count: number | string }[] = await t.app
-            .get(DataSource)
-            .query('SELECT count FROM velocity_counters WHERE app_id = ? AND calling_code = ?', [
-              v.appId,
-              '49',
-            ]);
-          return rows.map((row) => Number(row.count)).reduce((sum, n) => sum + n, 0);
-        },
-        (sum) => sum === 3,
-      );
+      const total = await waitFor(async () => {
+        const rows: { count: number | string }[] = await t.app
+          .get(DataSource)
+          .query('SELECT count FROM velocity_counters WHERE app_id = ? AND calling_code = ?', [
+            v.appId,
+            '49',
+          ]);
+        const sum = rows.map((row) => Number(row.count)).reduce((acc, n) => acc + n, 0);
+        return sum === 3 && sum;
+      }, 5000);
       expect(total).toBe(3);
     });
   });
@@ -331,10 +317,11 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
       const id = created.body.id as string;
       await ageVerification(t, id, 11 * 60_000);
 
-      const read = await waitFor(
-        async () => (await t.http.get(`/v1/verifications/${id}`).set(hooked.auth).expect(200)).body,
-        (body) => body.status === 'expired',
-      );
+      const read = await waitFor(async () => {
+        const body = (await t.http.get(`/v1/verifications/${id}`).set(hooked.auth).expect(200))
+          .body;
+        return body.status === 'expired' && body;
+      }, 5000);
       expect(read.status).toBe('expired');
 
       const audits = (await auditEvents(t, 'verification.expired', { appId: hooked.appId })).filter(

@@ -9,7 +9,8 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
-import { waitFor, WebhookReceiver } from './support/webhook-receiver';
+import { waitFor } from './support/wait';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
 

@@ -10,7 +10,8 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
-import { sleep, waitFor, WebhookReceiver } from './support/webhook-receiver';
+import { sleep, waitFor } from './support/wait';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const RETRIES = { WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms', WEBHOOK_TIMEOUT: '2s' };
 const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
