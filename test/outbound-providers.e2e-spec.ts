@@ -1,6 +1,7 @@
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { ageVerification } from './support/time-travel';
 
 describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake servers on 127.0.0.1)', () => {
@@ -11,22 +12,19 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
 
   beforeAll(async () => {
     const [graphUrl, twilioUrl] = await Promise.all([graph.start(), twilio.start()]);
-    t = await startApp({
-      WHATSAPP_PROVIDER: 'meta',
-      SMS_PROVIDER: 'twilio',
-      META_API_BASE_URL: graphUrl,
-      META_API_VERSION: 'v21.0',
-      META_ACCESS_TOKEN: 'test-access-token',
-      META_PHONE_NUMBER_ID: '106540352242922',
-      META_APP_SECRET: 'test-app-secret',
-      META_VERIFY_TOKEN: 'test-verify-token',
-      META_OTP_TEMPLATE: 'acme_otp',
-      META_TIMEOUT: '500ms',
-      TWILIO_API_BASE_URL: twilioUrl,
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_SMS_FROM: '+15005550006',
-    });
+    t = await startApp(
+      metaWithTwilioSmsEnv(
+        graphUrl,
+        twilioUrl,
+        twilio,
+        {
+          phoneNumberId: '106540352242922',
+          appSecret: 'test-app-secret',
+          verifyToken: 'test-verify-token',
+        },
+        { META_API_VERSION: 'v21.0', META_OTP_TEMPLATE: 'acme_otp', META_TIMEOUT: '500ms' },
+      ),
+    );
     tenant = await createTenant(t);
   });
   afterAll(async () => {

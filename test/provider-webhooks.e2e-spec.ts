@@ -1,3 +1,4 @@
+import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { createHmac, randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { DataSource } from 'typeorm';
@@ -107,21 +108,15 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
 
   beforeAll(async () => {
     const [graphUrl, twilioUrl] = await Promise.all([graph.start(), twilioFake.start()]);
-    t = await startApp({
-      WHATSAPP_PROVIDER: 'meta',
-      META_API_BASE_URL: graphUrl,
-      META_ACCESS_TOKEN: 'meta-access-token',
-      META_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
-      META_APP_SECRET: APP_SECRET,
-      META_VERIFY_TOKEN: VERIFY_TOKEN,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_API_BASE_URL: twilioUrl,
-      TWILIO_ACCOUNT_SID: twilioFake.accountSid,
-      TWILIO_AUTH_TOKEN: twilioFake.authToken,
-      TWILIO_SMS_FROM: '+15550002222',
-      TWILIO_WEBHOOK_URL: TWILIO_WEBHOOK_URL,
-      INBOUND_RETRY_INTERVAL: '200ms',
-    });
+    t = await startApp(
+      metaWithTwilioSmsEnv(
+        graphUrl,
+        twilioUrl,
+        twilioFake,
+        { phoneNumberId: PHONE_NUMBER_ID, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
+        { TWILIO_WEBHOOK_URL: TWILIO_WEBHOOK_URL, INBOUND_RETRY_INTERVAL: '200ms' },
+      ),
+    );
     tenant = await createTenant(t, { brandName: 'Acme' });
     hooked = await createTenant(t, { brandName: 'Acme', webhookUrl: 'http://127.0.0.1:9/hooks' });
   });
