@@ -185,6 +185,24 @@ describe('Test numbers (outside production: always honoured)', () => {
     });
     expect(graph.requests).toHaveLength(0);
     expect(await sandboxMessages(testPhone)).toEqual([]);
+
+    for (let send = 3; send <= 5; send++) {
+      await ageVerification(t, res.body.id, 31_000);
+      await t.http
+        .post(`/v1/verifications/${res.body.id}/resend`)
+        .set(tenant.auth)
+        .send({})
+        .expect(200);
+    }
+    await ageVerification(t, res.body.id, 31_000);
+    const tooMany = await t.http
+      .post(`/v1/verifications/${res.body.id}/resend`)
+      .set(tenant.auth)
+      .send({})
+      .expect(429);
+    expect(tooMany.body.code).toBe('max_sends_reached');
+    expect(graph.requests).toHaveLength(0);
+    expect(await sandboxMessages(testPhone)).toEqual([]);
     await check(res.body.id, FIXED_CODE).expect(200, {
       id: res.body.id,
       status: 'approved',
@@ -197,7 +215,7 @@ describe('Test numbers (outside production: always honoured)', () => {
       send: 2,
       testNumber: true,
     });
-    expect(audit.filter((event) => event.type === 'message.skipped')).toHaveLength(2);
+    expect(audit.filter((event) => event.type === 'message.skipped')).toHaveLength(5);
   });
 
   it('never counts against the per-phone limit (5 per 15 minutes): 30 creations pass, while an ordinary phone gets 429 on the sixth', async () => {
@@ -423,7 +441,7 @@ describe('Test numbers (outside production: always honoured)', () => {
   });
 });
 
-describe('Test numbers in production (NODE_ENV=production): only with testNumbersInProduction', () => {
+describe('Test numbers in production (NODE_ENV=production): only with testNumbersInProduction, per-phone limits kept', () => {
   const graph = new FakeGraphServer();
   const adminKey = 'prod-admin-key-7f3c9a1e5b2d4f6a8c0e2b4d6f8a1c3e';
   const admin = { Authorization: `Bearer ${adminKey}` };
@@ -446,7 +464,7 @@ describe('Test numbers in production (NODE_ENV=production): only with testNumber
   });
   beforeEach(() => graph.reset());
 
-  it('with the flag off a test number is an ordinary number: a real message, the fixed code refused; with it on, nothing is sent and the fixed code approves', async () => {
+  it('with the flag off a test number is an ordinary number: a real message, the fixed code refused; with it on, nothing is sent, the fixed code approves, and the per-phone limits still count', async () => {
     expect(t.config.isProduction).toBe(true);
     const phone = uniquePhone();
     const created = await t.http
@@ -488,6 +506,14 @@ describe('Test numbers in production (NODE_ENV=production): only with testNumber
       .send({ code: FIXED_CODE })
       .expect(200, { id: test.body.id, status: 'approved', valid: true });
     expect(await isTestRow(t, test.body.id)).toBe(true);
+
+    // In production the per-phone limits (5 per 15 minutes) still count for a test number: every
+    // creation gives five more guesses at the same fixed code. Two creations so far.
+    for (let i = 0; i < 3; i++)
+      await t.http.post('/v1/verifications').set(auth).send({ phone }).expect(201);
+    const limited = await t.http.post('/v1/verifications').set(auth).send({ phone }).expect(429);
+    expect(limited.body.code).toBe('rate_limited');
+    expect(graph.requests).toHaveLength(0);
 
     const appEvents = (
       await t.http

@@ -13,9 +13,10 @@ import { VelocityGuard } from './velocity-guard.service';
  * then the creation is counted by the velocity guard (which may block the code: 403).
  * Only creations that pass the first three are counted against the phone and the country.
  *
- * A test number of the app (see TestNumbers: no message is ever sent to it) skips every check here:
- * nothing costs money or reaches a person, so it neither counts against the phone or the country
- * nor is refused by them. This is the one place that exemption lives.
+ * A test number of the app (see TestNumbers: no message is ever sent to it) skips the checks here:
+ * nothing costs money or reaches a person, so it is neither counted against its country nor refused
+ * by it. Only in production do the per-phone limits still count, because there they are what bounds
+ * the guesses at its fixed code. This is the one place that exemption lives.
  */
 @Injectable()
 export class CreationGuard {
@@ -28,9 +29,12 @@ export class CreationGuard {
     app: App,
     phone: NormalisedPhone,
     actor: Actor,
-    options: { testNumber?: boolean } = {},
+    testNumber: { countPerPhone: boolean } | null = null,
   ): Promise<void> {
-    if (options.testNumber) return;
+    if (testNumber) {
+      if (testNumber.countPerPhone) await this.phoneLimiter.consume(app, phone, actor);
+      return;
+    }
     if (
       app.allowedCountries &&
       app.allowedCountries.length > 0 &&

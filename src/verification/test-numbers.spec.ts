@@ -87,7 +87,10 @@ describe('TestNumbers', () => {
   });
 
   it('matches a listed phone on the outbound flow only', () => {
-    expect(testNumbers.match(app(), Flow.OUTBOUND, phone(TEST_PHONE))).toBe(stored[0].codeHash);
+    expect(testNumbers.match(app(), Flow.OUTBOUND, phone(TEST_PHONE))).toEqual({
+      codeHash: stored[0].codeHash,
+      countPerPhone: false,
+    });
     expect(testNumbers.match(app(), Flow.OUTBOUND, phone(OTHER_PHONE))).toBeNull();
     expect(testNumbers.match(app(), Flow.INBOUND, phone(TEST_PHONE))).toBeNull();
     expect(testNumbers.match(app(), Flow.OUTBOUND, null)).toBeNull();
@@ -96,13 +99,16 @@ describe('TestNumbers', () => {
     ).toBeNull();
   });
 
-  it('in production matches only when the app opted in', () => {
+  it('in production matches only when the app opted in, and keeps the per-phone limits', () => {
     isProduction = true;
     expect(testNumbers.activeFor(app())).toBe(false);
     expect(testNumbers.match(app(), Flow.OUTBOUND, phone(TEST_PHONE))).toBeNull();
     const optedIn = app({ testNumbersInProduction: true });
     expect(testNumbers.activeFor(optedIn)).toBe(true);
-    expect(testNumbers.match(optedIn, Flow.OUTBOUND, phone(TEST_PHONE))).toBe(stored[0].codeHash);
+    expect(testNumbers.match(optedIn, Flow.OUTBOUND, phone(TEST_PHONE))).toEqual({
+      codeHash: stored[0].codeHash,
+      countPerPhone: true,
+    });
   });
 
   it('outside production honours them whatever the flag says', () => {

@@ -28,6 +28,17 @@ export interface TestNumberInput {
 
 export const MAX_TEST_NUMBERS = 10;
 
+/** A creation for an active test number: the fixed code's hash, and how the creation guard treats it. */
+export interface TestNumberMatch {
+  codeHash: string;
+  /**
+   * Whether the per-phone limits still count (production only). Every creation gives five more
+   * guesses at the same fixed code, so in production those limits are what keeps it from being
+   * guessed (20 a day × 5 attempts); in CI they would only get in the way.
+   */
+  countPerPhone: boolean;
+}
+
 /**
  * What a test number's code hash is bound to. An ordinary code hash is bound to its verification id;
  * a fixed code is hashed once, when the admin sets it, so it is bound to the app and the phone.
@@ -52,10 +63,11 @@ export function testNumberMark(verification: Pick<Verification, 'isTest'>): { te
 
 /**
  * Test numbers: per app, phones with a fixed code for CI and app-store review. A verification for
- * one (outbound flow only) sends nothing, accepts the fixed code, skips the creation guard (limits,
- * velocity, country and number-type checks) and is marked `isTest`. Outside production they are
- * always honoured; in production only when the app sets `testNumbersInProduction` — otherwise the
- * number is treated like any other (a real message, every limit).
+ * one (outbound flow only) sends nothing, accepts the fixed code, skips the creation guard
+ * (velocity, country and number-type checks; per-phone limits too, except in production) and is
+ * marked `isTest`. Outside production they are always honoured; in production only when the app
+ * sets `testNumbersInProduction`, otherwise the number is treated like any other (a real message,
+ * every limit).
  *
  * This class is the one place that decides "is this a test number?" and what happens instead of a send.
  */
@@ -76,16 +88,17 @@ export class TestNumbers {
   }
 
   /**
-   * The stored hash of the fixed code when `phone` is an active test number of `app` and the flow
-   * is outbound; null for every other case (a normal number).
+   * A match when `phone` is an active test number of `app` and the flow is outbound; null for every
+   * other case (a normal number).
    */
   match(
     app: Pick<App, 'testNumbers' | 'testNumbersInProduction'>,
     flow: Flow,
     phone: NormalisedPhone | null,
-  ): string | null {
+  ): TestNumberMatch | null {
     if (!phone || flow !== Flow.OUTBOUND || !app.testNumbers || !this.activeFor(app)) return null;
-    return app.testNumbers.find((entry) => entry.phone === phone.e164)?.codeHash ?? null;
+    const entry = app.testNumbers.find((candidate) => candidate.phone === phone.e164);
+    return entry ? { codeHash: entry.codeHash, countPerPhone: this.config.isProduction } : null;
   }
 
   /** Hashes the admin's entries for storage; an empty list stores nothing (null). */

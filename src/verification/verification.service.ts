@@ -70,11 +70,8 @@ export class VerificationService {
     this.assertRequestShape(dto, flow);
     const replay = idempotencyKey ? await this.idempotency.find(app.id, idempotencyKey, dto) : null;
     if (replay) return this.view(app, replay);
-    const testCodeHash = this.testNumbers.match(app, flow, phone);
-    if (phone)
-      await this.creationGuard.assertAllowed(app, phone, actor, {
-        testNumber: testCodeHash !== null,
-      });
+    const testNumber = this.testNumbers.match(app, flow, phone);
+    if (phone) await this.creationGuard.assertAllowed(app, phone, actor, testNumber);
 
     const now = this.clock.now();
     const verification = this.newVerification(app, dto, flow, phone, now);
@@ -107,10 +104,10 @@ export class VerificationService {
       });
       return this.view(app, verification);
     }
-    if (testCodeHash !== null)
+    if (testNumber)
       return this.view(
         app,
-        await this.testNumbers.create(verification, testCodeHash, created, actor),
+        await this.testNumbers.create(verification, testNumber.codeHash, created, actor),
       );
 
     const code = this.otp.generate(verification.codeLength);
