@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 import { normalisePhone } from '../common/phone';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { CodeHasher, HmacCodeHasher } from './code-hasher';
+import { BcryptCodeHasher, CodeHasher, HmacCodeHasher } from './code-hasher';
 import { codeBinding, StoredTestNumber, testNumberMark, TestNumbers } from './test-numbers';
 import { VerificationRepository } from './verification.repository';
 import { Flow } from './verification.types';
@@ -14,7 +14,10 @@ const APP_ID = 'app-1';
 const TEST_PHONE = '+6281200000001';
 const OTHER_PHONE = '+6281200000002';
 
-describe('TestNumbers', () => {
+describe.each([
+  ['hmac-sha256', (): CodeHasher => new HmacCodeHasher('pepper-0123456789abcdef')],
+  ['bcrypt', (): CodeHasher => new BcryptCodeHasher(4)],
+])('TestNumbers (%s)', (_name, makeHasher) => {
   let isProduction: boolean;
   let testNumbers: TestNumbers;
   let hasher: CodeHasher;
@@ -25,7 +28,7 @@ describe('TestNumbers', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         TestNumbers,
-        { provide: CodeHasher, useValue: new HmacCodeHasher('pepper-0123456789abcdef') },
+        { provide: CodeHasher, useValue: makeHasher() },
         {
           provide: APP_CONFIG,
           useFactory: (): Pick<AppConfig, 'isProduction'> => ({
