@@ -99,7 +99,12 @@ export class AppsController {
     };
   }
 
-  private toResponse({ app, apiKeys, countryBlocks }: AppDetails): AppResponseDto {
+  private toResponse({
+    app,
+    apiKeys,
+    countryBlocks,
+    testNumbersActive,
+  }: AppDetails): AppResponseDto {
     return {
       id: app.id,
       name: app.name,
@@ -111,6 +116,9 @@ export class AppsController {
       ttlSeconds: app.ttlSeconds,
       phoneLimitPer15Minutes: app.phoneLimit15m,
       phoneLimitPerDay: app.phoneLimitDay,
+      testNumbers: (app.testNumbers ?? []).map((entry) => ({ phone: entry.phone })),
+      testNumbersInProduction: app.testNumbersInProduction,
+      testNumbersActive,
       apiKeys: apiKeys.map((key) => ({
         id: key.id,
         prefix: key.keyPrefix,

@@ -8,7 +8,10 @@ import { Clock } from '../common/clock';
 import { sha256Hex } from '../common/crypto';
 import { notFound } from '../common/errors';
 import { newId } from '../common/ids';
+import { normalisePhone } from '../common/phone';
+import { maskPhone } from '../common/phone-mask';
 import { execute } from '../database/sql';
+import { TestNumbers } from '../verification/test-numbers';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { newWebhookSecret } from '../webhooks/webhook-secret';
 import { PREVIOUS_SECRET_GRACE_MS } from '../webhooks/webhook-signer';
@@ -21,6 +24,8 @@ export interface AppDetails {
   app: App;
   apiKeys: ApiKey[];
   countryBlocks: CountryBlock[];
+  /** Whether the app's test numbers are honoured in this environment. */
+  testNumbersActive: boolean;
 }
 
 export interface RotatedWebhookSecret {
@@ -45,13 +50,15 @@ export class AppsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly webhookUrls: WebhookUrlPolicy,
+    private readonly testNumbers: TestNumbers,
   ) {}
 
   async create(dto: CreateAppDto, actor: Actor, presetKey?: string): Promise<CreatedApp> {
     if (dto.webhookUrl) this.webhookUrls.assertAllowed(dto.webhookUrl);
     const now = this.clock.now();
+    const id = newId();
     const app = Object.assign(new App(), {
-      id: newId(),
+      id,
       name: dto.name,
       webhookUrl: dto.webhookUrl ?? null,
       webhookSecret: newWebhookSecret(),
@@ -64,13 +71,20 @@ export class AppsService {
       ttlSeconds: dto.ttlSeconds ?? 600,
       phoneLimit15m: dto.phoneLimitPer15Minutes ?? null,
       phoneLimitDay: dto.phoneLimitPerDay ?? null,
+      testNumbers: await this.testNumbers.hashForStorage(id, normaliseTestNumbers(dto.testNumbers)),
+      testNumbersInProduction: dto.testNumbersInProduction === true,
       createdAt: now,
       updatedAt: now,
     } satisfies App);
     const issued = await this.dataSource.transaction(async (manager) => {
       await manager.insert(App, app);
       await this.audit.record(
-        { type: 'app.created', appId: app.id, actor, data: { name: app.name } },
+        {
+          type: 'app.created',
+          appId: app.id,
+          actor,
+          data: { name: app.name, ...testNumbersAudit(app) },
+        },
         manager,
       );
       return this.apiKeys.issue(manager, app.id, actor, presetKey);
@@ -92,7 +106,7 @@ export class AppsService {
         order: { blockedUntil: 'DESC' },
       }),
     ]);
-    return { app, apiKeys, countryBlocks };
+    return { app, apiKeys, countryBlocks, testNumbersActive: this.testNumbers.activeFor(app) };
   }
 
   async update(id: string, dto: UpdateAppDto, actor: Actor): Promise<AppDetails> {
@@ -109,11 +123,21 @@ export class AppsService {
     if (dto.phoneLimitPer15Minutes !== undefined)
       changes.phoneLimit15m = dto.phoneLimitPer15Minutes;
     if (dto.phoneLimitPerDay !== undefined) changes.phoneLimitDay = dto.phoneLimitPerDay;
+    if (dto.testNumbers !== undefined)
+      changes.testNumbers = await this.testNumbers.hashForStorage(
+        id,
+        normaliseTestNumbers(dto.testNumbers),
+      );
+    if (dto.testNumbersInProduction !== undefined)
+      changes.testNumbersInProduction = dto.testNumbersInProduction === true;
     await this.dataSource.transaction(async (manager) => {
       const result = await manager.update(App, { id }, changes);
       if (!result.affected) throw notFound('App');
       const fields = Object.keys(changes).filter((field) => field !== 'updatedAt');
-      await this.audit.record({ type: 'app.updated', appId: id, actor, data: { fields } }, manager);
+      await this.audit.record(
+        { type: 'app.updated', appId: id, actor, data: { fields, ...testNumbersAudit(changes) } },
+        manager,
+      );
     });
     return this.details(id);
   }
@@ -160,6 +184,24 @@ export class AppsService {
     await this.create({ name: DEFAULT_APP_NAME, brandName: 'wa-verify' }, SYSTEM_ACTOR, key);
     this.logger.log('Created the development default app');
   }
+}
+
+/** The admin's test numbers with phones in E.164 (the DTO has validated that they parse). */
+function normaliseTestNumbers(
+  entries: { phone: string; code: string }[] | null | undefined,
+): { phone: string; code: string }[] | null {
+  if (!entries) return null;
+  return entries.map(({ phone, code }) => ({ phone: normalisePhone(phone)!.e164, code }));
+}
+
+/** What the audit trail says about test numbers: masked phones and the production flag, never a code or hash. */
+function testNumbersAudit(app: Partial<App>): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  if (app.testNumbers !== undefined)
+    data.testNumbers = (app.testNumbers ?? []).map((entry) => maskPhone(entry.phone));
+  if (app.testNumbersInProduction !== undefined)
+    data.testNumbersInProduction = app.testNumbersInProduction;
+  return data;
 }
 
 function normaliseCountries(countries: string[] | null | undefined): string[] | null {

@@ -19,3 +19,9 @@ export const jsonText: ValueTransformer = {
 
 export const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+/** A boolean kept in an INT column (0/1): portable, and bindable in raw SQL on every driver. */
+export const intBoolean: ValueTransformer = {
+  to: (value: boolean | null | undefined) => (value ? 1 : 0),
+  from: (value: number | string | boolean | null) => value === true || Number(value) === 1,
+};

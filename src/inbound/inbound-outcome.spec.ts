@@ -39,6 +39,7 @@ function verification(overrides: Partial<Verification> = {}): Verification {
     deliveryStatus: null,
     deliveryMessageId: null,
     deliveryError: null,
+    isTest: false,
     ...overrides,
   };
 }

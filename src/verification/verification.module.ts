@@ -10,6 +10,7 @@ import { CodeSender } from './code-sender.service';
 import { IdempotencyService } from './idempotency.service';
 import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
+import { TestNumbers } from './test-numbers';
 import { VerificationController } from './verification.controller';
 import { VerificationRepository } from './verification.repository';
 import { VerificationService } from './verification.service';
@@ -24,6 +25,7 @@ import { VerificationService } from './verification.service';
     IdempotencyService,
     InboundLinkService,
     OtpGenerator,
+    TestNumbers,
     {
       provide: CodeHasher,
       inject: [APP_CONFIG],
@@ -41,6 +43,7 @@ import { VerificationService } from './verification.service';
     OtpGenerator,
     InboundLinkService,
     IdempotencyService,
+    TestNumbers,
   ],
 })
 export class VerificationModule {}

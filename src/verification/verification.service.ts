@@ -25,6 +25,7 @@ import { Verification } from './entities/verification.entity';
 import { IdempotencyService } from './idempotency.service';
 import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
+import { codeBinding, testNumberMark, TestNumbers } from './test-numbers';
 import { VerificationRepository } from './verification.repository';
 import {
   Channel,
@@ -52,6 +53,7 @@ export class VerificationService {
     private readonly inboundLinks: InboundLinkService,
     private readonly idempotency: IdempotencyService,
     private readonly creationGuard: CreationGuard,
+    private readonly testNumbers: TestNumbers,
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
@@ -68,7 +70,8 @@ export class VerificationService {
     this.assertRequestShape(dto, flow);
     const replay = idempotencyKey ? await this.idempotency.find(app.id, idempotencyKey, dto) : null;
     if (replay) return this.view(app, replay);
-    if (phone) await this.creationGuard.assertAllowed(app, phone, actor);
+    const testNumber = this.testNumbers.match(app, flow, phone);
+    if (phone) await this.creationGuard.assertAllowed(app, phone, actor, testNumber);
 
     const now = this.clock.now();
     const verification = this.newVerification(app, dto, flow, phone, now);
@@ -101,6 +104,11 @@ export class VerificationService {
       });
       return this.view(app, verification);
     }
+    if (testNumber)
+      return this.view(
+        app,
+        await this.testNumbers.create(verification, testNumber.codeHash, created, actor),
+      );
 
     const code = this.otp.generate(verification.codeLength);
     Object.assign(verification, {
@@ -199,11 +207,16 @@ export class VerificationService {
       );
     const now = this.clock.now();
     await this.expireIfDue(app, verification, now, actor);
-    const code = this.otp.generate(verification.codeLength);
-    const codeHash = await this.hasher.hash(verification.id, code);
     const channels = channel
       ? [channel, ...verification.fallbackChannels.filter((c) => c !== channel)]
       : [verification.channel, ...verification.fallbackChannels];
+    if (verification.isTest) {
+      const resent = await this.testNumbers.resend(verification, channels[0], actor);
+      if (!resent) throw await this.resendRefusal(app, verification.id, now);
+      return this.view(app, resent);
+    }
+    const code = this.otp.generate(verification.codeLength);
+    const codeHash = await this.hasher.hash(verification.id, code);
     const claimed = await this.dataSource.transaction(async (manager) => {
       if (
         (await this.verifications.claimSend(
@@ -280,7 +293,7 @@ export class VerificationService {
     const normalised = code.trim();
     const matches =
       /^\d{4,10}$/.test(normalised) &&
-      (await this.hasher.verify(verification.id, normalised, verification.codeHash));
+      (await this.hasher.verify(codeBinding(verification), normalised, verification.codeHash));
 
     if (matches) {
       const approved = await this.dataSource.transaction(async (manager) => {
@@ -305,7 +318,7 @@ export class VerificationService {
             appId: app.id,
             verificationId: verification.id,
             actor,
-            data: { attempt: verification.attempts + 1 },
+            data: { attempt: verification.attempts + 1, ...testNumberMark(verification) },
           },
           manager,
         );
@@ -327,7 +340,7 @@ export class VerificationService {
           appId: app.id,
           verificationId: verification.id,
           actor,
-          data: { attempt: after.attempts },
+          data: { attempt: after.attempts, ...testNumberMark(verification) },
         },
         manager,
       );
@@ -499,6 +512,7 @@ export class VerificationService {
       deliveryStatus: null,
       deliveryMessageId: null,
       deliveryError: null,
+      isTest: false,
     } satisfies Verification);
   }
 }

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsOptional,
   IsString,
@@ -11,7 +13,65 @@ import {
   MaxLength,
   Min,
   MinLength,
+  Validate,
+  ValidateNested,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
 } from 'class-validator';
+import { normalisePhone } from '../../common/phone';
+import { MAX_TEST_NUMBERS } from '../../verification/test-numbers';
+
+@ValidatorConstraint({ name: 'isInternationalPhone' })
+class IsInternationalPhone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && normalisePhone(value) !== null;
+  }
+
+  defaultMessage(): string {
+    return 'phone must be a valid international number (E.164, e.g. +6281212345678)';
+  }
+}
+
+/** The same phone twice (after normalisation) would make its code ambiguous. */
+@ValidatorConstraint({ name: 'distinctTestPhones' })
+class DistinctTestPhones implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (!Array.isArray(value)) return true;
+    const phones = value
+      .map((entry: unknown) =>
+        entry && typeof entry === 'object' && 'phone' in entry && typeof entry.phone === 'string'
+          ? normalisePhone(entry.phone)?.e164
+          : undefined,
+      )
+      .filter((phone): phone is string => phone !== undefined);
+    return new Set(phones).size === phones.length;
+  }
+
+  defaultMessage(): string {
+    return 'testNumbers must not list the same phone twice';
+  }
+}
+
+export class TestNumberDto {
+  @ApiProperty({
+    description:
+      'The test phone, E.164 (other common spellings are normalised). It never gets a message.',
+    example: '+6281200000001',
+  })
+  @IsString()
+  @Validate(IsInternationalPhone)
+  phone: string;
+
+  @ApiProperty({
+    description:
+      'The fixed code this phone accepts, 4 to 10 digits. Stored hashed: never shown again, not even in this response.',
+    example: '246810',
+    writeOnly: true,
+  })
+  @IsString()
+  @Matches(/^\d{4,10}$/, { message: 'code must be 4 to 10 digits' })
+  code: string;
+}
 
 export class CreateAppDto {
   @ApiProperty({ description: 'Display name of the app (tenant).', example: 'Acme Shop' })
@@ -103,6 +163,30 @@ export class CreateAppDto {
   @Min(1)
   @Max(1000000)
   phoneLimitPerDay?: number | null;
+
+  @ApiPropertyOptional({
+    description: `Test numbers (at most ${MAX_TEST_NUMBERS}, each phone once): phones that never get a message and accept their fixed code, for CI and app-store review. They skip every per-phone limit and the velocity guard, and their verifications are marked as tests. Honoured outside production always, in production only with \`testNumbersInProduction\`. On PATCH the list replaces the previous one; \`null\` or \`[]\` removes them all.`,
+    type: [TestNumberDto],
+    nullable: true,
+    maxItems: MAX_TEST_NUMBERS,
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_TEST_NUMBERS)
+  @ValidateNested({ each: true })
+  @Type(() => TestNumberDto)
+  @Validate(DistinctTestPhones)
+  testNumbers?: TestNumberDto[] | null;
+
+  @ApiPropertyOptional({
+    description:
+      'Honour the test numbers when NODE_ENV is production too (e.g. for an app-store reviewer). When false, a test number is an ordinary number in production: a real message, every limit.',
+    example: false,
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  testNumbersInProduction?: boolean;
 }
 
 export class UpdateAppDto extends PartialType(CreateAppDto) {}
@@ -139,6 +223,14 @@ export class CountryBlockDto {
     example: '250 verifications in the last hour, usual rate 12/h',
   })
   reason: string;
+}
+
+export class TestNumberSummaryDto {
+  @ApiProperty({
+    description: 'A test phone (E.164). Its fixed code is never shown.',
+    example: '+6281200000001',
+  })
+  phone: string;
 }
 
 export class AppResponseDto {
@@ -196,6 +288,25 @@ export class AppResponseDto {
     type: Number,
   })
   phoneLimitPerDay: number | null;
+
+  @ApiProperty({
+    description: 'Test numbers (phones only: their fixed codes are stored hashed and never shown).',
+    type: [TestNumberSummaryDto],
+  })
+  testNumbers: TestNumberSummaryDto[];
+
+  @ApiProperty({
+    description: 'Whether the test numbers are honoured in production too.',
+    example: false,
+  })
+  testNumbersInProduction: boolean;
+
+  @ApiProperty({
+    description:
+      'Whether this service honours the test numbers now: true outside production, in production only with testNumbersInProduction.',
+    example: true,
+  })
+  testNumbersActive: boolean;
 
   @ApiProperty({ description: 'Active (not revoked) API keys.', type: [ApiKeySummaryDto] })
   apiKeys: ApiKeySummaryDto[];

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { epochMs, jsonText } from '../../common/columns';
+import { epochMs, intBoolean, jsonText } from '../../common/columns';
+import type { StoredTestNumber } from '../../verification/test-numbers';
 
 @Entity('apps')
 export class App {
@@ -50,6 +51,22 @@ export class App {
 
   @Column({ name: 'phone_limit_day', type: 'int', nullable: true })
   phoneLimitDay: number | null;
+
+  /**
+   * Test numbers: phones (E.164) that get no message and accept a fixed code, stored as its hash
+   * (see TestNumbers). Null: none.
+   */
+  @Column({ name: 'test_numbers', type: 'text', nullable: true, transformer: jsonText })
+  testNumbers: StoredTestNumber[] | null;
+
+  /** Whether the test numbers are honoured in production too (app-store review); default false. */
+  @Column({
+    name: 'test_numbers_in_production',
+    type: 'int',
+    default: 0,
+    transformer: intBoolean,
+  })
+  testNumbersInProduction: boolean;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt: number;

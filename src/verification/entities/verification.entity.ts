@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs, jsonText } from '../../common/columns';
+import { epochMs, intBoolean, jsonText } from '../../common/columns';
 import {
   Channel,
   DeliveryStatus,
@@ -90,6 +90,13 @@ export class Verification {
   @Index('uq_verifications_token_hash', { unique: true })
   @Column({ name: 'token_hash', type: 'varchar', length: 64, nullable: true })
   tokenHash: string | null;
+
+  /**
+   * Created for one of the app's test numbers: no message was sent, the code is the fixed one, and
+   * it is left out of limits and (later) conversion counts.
+   */
+  @Column({ name: 'is_test', type: 'int', default: 0, transformer: intBoolean })
+  isTest: boolean;
 
   @Column({ name: 'delivery_channel', type: 'varchar', length: 16, nullable: true })
   deliveryChannel: Channel | null;
