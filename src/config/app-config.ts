@@ -174,9 +174,7 @@ class EnvReader {
     const value = this.raw(name) ?? fallback;
     const parsed = parseDuration(value);
     if (parsed === null) {
-      throw new ConfigError(
-        `${name} must be a duration with a unit, such as 10s (got "${value}")`,
-      );
+      throw new ConfigError(`${name} must be a duration with a unit, such as 10s (got "${value}")`);
     }
     return parsed;
   }
@@ -240,7 +238,8 @@ export function parseTrustProxy(value: string | undefined): TrustProxySetting {
   if (['true', 'yes', 'on'].includes(lower)) return true;
   if (/^\d+$/.test(value)) {
     const hops = Number(value);
-    if (hops > 100) throw new ConfigError(`TRUST_PROXY hop count must be at most 100 (got "${value}")`);
+    if (hops > 100)
+      throw new ConfigError(`TRUST_PROXY hop count must be at most 100 (got "${value}")`);
     return hops;
   }
   const items = value
@@ -291,7 +290,8 @@ export function weakSecretReason(value: string): string | null {
   if (value.length < 32) return `must be at least 32 characters (got ${value.length})`;
   const lower = value.toLowerCase();
   const word = PLACEHOLDER_WORDS.find((candidate) => lower.includes(candidate));
-  if (word) return `looks like a placeholder (contains "${word}"); generate one with: openssl rand -base64 32`;
+  if (word)
+    return `looks like a placeholder (contains "${word}"); generate one with: openssl rand -base64 32`;
   if (new Set(value).size < 8)
     return 'has too few distinct characters; generate one with: openssl rand -base64 32';
   return null;
@@ -329,9 +329,10 @@ export function unknownVariableWarnings(env: Env, known: ReadonlySet<string>): s
       best.length >= NEAR_MISS_MIN_LENGTH &&
       name.length >= NEAR_MISS_MIN_LENGTH;
     if (!ownPrefix && !nearMiss) continue;
-    const hint = best !== null && bestDistance <= Math.max(3, Math.floor(best.length / 3))
-      ? ` (did you mean ${best}?)`
-      : '';
+    const hint =
+      best !== null && bestDistance <= Math.max(3, Math.floor(best.length / 3))
+        ? ` (did you mean ${best}?)`
+        : '';
     warnings.push(`unknown variable ${name} is ignored${hint}`);
   }
   return warnings;
