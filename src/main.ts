@@ -45,16 +45,21 @@ function printBanner(app: NestFastifyApplication, config: AppConfig): void {
     `Listening on ${base} (database: ${config.database.type}, whatsapp: ${config.whatsappProvider}, sms: ${config.smsProvider})`,
   );
   logger.log(`Swagger UI: ${base}/docs`);
+  if (!config.isProduction && config.developmentAppApiKey)
+    logger.log(`Development app API key: ${config.developmentAppApiKey}`);
+  // The banner's last line: where the admin key is kept.
   if (config.adminApiKeySource === 'environment') {
     logger.log('Admin key: ADMIN_API_KEY from the environment');
   } else {
-    // Development only (production requires ADMIN_API_KEY): the generated key lives in the data folder.
-    logger.log(`Admin key: kept in ${join(config.dataDir, 'dev-secrets.json')}`);
-    if (config.adminApiKeyGenerated)
-      logger.log(`Generated development ADMIN_API_KEY (shown once): ${config.adminApiKey}`);
+    // Development only (production requires ADMIN_API_KEY): the generated key lives in the data folder
+    // and is printed on the start that generated it only.
+    const file = join(config.dataDir, 'dev-secrets.json');
+    logger.log(
+      config.adminApiKeyGenerated
+        ? `Admin key: kept in ${file} (generated now, shown once: ${config.adminApiKey})`
+        : `Admin key: kept in ${file}`,
+    );
   }
-  if (!config.isProduction && config.developmentAppApiKey)
-    logger.log(`Development app API key: ${config.developmentAppApiKey}`);
 }
 
 void main().catch((error: unknown) => {

@@ -486,11 +486,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
+  // 0 asks the system for a free port (tests, tools).
+  const port = read.int('PORT', 3000, 0, 65535);
   const publicBaseUrlSet = read.raw('PUBLIC_BASE_URL') !== undefined;
-  const publicBaseUrl = read.url(
-    'PUBLIC_BASE_URL',
-    `http://localhost:${read.int('PORT', 3000, 1, 65535)}`,
-  );
+  const publicBaseUrl = read.url('PUBLIC_BASE_URL', `http://localhost:${port}`);
   const twilio: TwilioConfig = {
     apiBaseUrl: read.url('TWILIO_API_BASE_URL', 'https://api.twilio.com'),
     accountSid: read.string('TWILIO_ACCOUNT_SID', ''),
@@ -540,7 +539,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const config: AppConfig = {
     nodeEnv,
     isProduction,
-    port: read.int('PORT', 3000, 0, 65535),
+    port,
     host: read.string('HOST', '0.0.0.0'),
     dataDir,
     database,
