@@ -1,3 +1,4 @@
+import { parse as parseDotenv } from 'dotenv';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -394,5 +395,22 @@ describe('unknown variables', () => {
       ].map((name) => [name, '']),
     );
     expect(loadConfig({ DATA_DIR: dataDir(), ...everything }).warnings).toEqual([]);
+  });
+});
+
+describe('.env.example', () => {
+  it('is a valid development configuration once copied to .env, with no unknown names', () => {
+    const example = parseDotenv(readFileSync(join(__dirname, '..', '..', '.env.example')));
+    const config = loadConfig({ ...example, DATA_DIR: dataDir() });
+    expect(config).toMatchObject({ isProduction: false, whatsappProvider: 'sandbox' });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('has no misspelt or unknown WA_/META_/TWILIO_/OTP_/WEBHOOK_/RATE_LIMIT_ names, even commented', () => {
+    const text = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const names = [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]);
+    expect(names.length).toBeGreaterThan(20);
+    const env = Object.fromEntries(names.map((name) => [name, '']));
+    expect(loadConfig({ ...env, DATA_DIR: dataDir() }).warnings).toEqual([]);
   });
 });
