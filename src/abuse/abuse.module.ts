@@ -42,11 +42,6 @@ import { VelocityRepository } from './velocity.repository';
     AuthFailureLimiter,
     ApiKeyThrottlerGuard,
   ],
-  exports: [
-    CreationGuard,
-    AuthFailureLimiter,
-    LimitHitAuditor,
-    ApiKeyThrottlerGuard,
-  ],
+  exports: [CreationGuard, AuthFailureLimiter, LimitHitAuditor, ApiKeyThrottlerGuard],
 })
 export class AbuseModule {}
