@@ -41,6 +41,9 @@ async function expectMigratesThenNothingPending(
   expect(second.stdout).toBe('wa-verify: no pending migrations\n');
 }
 
+// Each case starts Node processes: generous per-test time on a busy machine.
+jest.setTimeout(90_000);
+
 beforeAll(() => ensureBuilt(), 240_000);
 
 describe('migrate entry point', () => {

@@ -23,6 +23,9 @@ function devEnv(dir: string, extra: Record<string, string> = {}): Record<string,
   };
 }
 
+// Each case starts Node processes: generous per-test time on a busy machine.
+jest.setTimeout(90_000);
+
 beforeAll(() => ensureBuilt(), 240_000);
 
 describe('start-up output', () => {
