@@ -404,8 +404,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   let developmentAppApiKey: string | null = null;
   const createDefaultApp = read.bool('CREATE_DEFAULT_APP', !isProduction) && !isProduction;
   if (isProduction) {
-    if (!adminApiKey) throw new ConfigError('ADMIN_API_KEY is required when NODE_ENV=production');
-    if (!otpPepper) throw new ConfigError('OTP_PEPPER is required when NODE_ENV=production');
+    if (!adminApiKey) throw new ConfigError(`ADMIN_API_KEY is required when NODE_ENV=${nodeEnv}`);
+    if (!otpPepper) throw new ConfigError(`OTP_PEPPER is required when NODE_ENV=${nodeEnv}`);
     for (const [name, value] of [
       ['ADMIN_API_KEY', adminApiKey],
       ['OTP_PEPPER', otpPepper],
@@ -432,7 +432,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const whatsappBusinessNumber =
     read.raw('WHATSAPP_BUSINESS_NUMBER') ?? (isProduction ? undefined : '+15550001111');
   if (!whatsappBusinessNumber)
-    throw new ConfigError('WHATSAPP_BUSINESS_NUMBER is required when NODE_ENV=production');
+    throw new ConfigError(`WHATSAPP_BUSINESS_NUMBER is required when NODE_ENV=${nodeEnv}`);
   if (!E164.test(whatsappBusinessNumber)) {
     throw new ConfigError(
       `WHATSAPP_BUSINESS_NUMBER must be E.164, e.g. +15550001111 (got "${whatsappBusinessNumber}")`,
