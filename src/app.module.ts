@@ -2,7 +2,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AbuseModule } from './abuse/abuse.module';
 import { ApiKeyThrottlerGuard } from './abuse/api-key-throttler.guard';
-import { AuthFailureGuard } from './abuse/auth-failure.guard';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { ApiAuthGuard } from './auth/api-auth.guard';
@@ -36,8 +35,9 @@ export class AppModule {
         WebhooksModule,
       ],
       providers: [
-        // Guard order is registration order: refuse IPs that failed authentication too often, authenticate, then count per API key.
-        { provide: APP_GUARD, useExisting: AuthFailureGuard },
+        // Guard order is registration order: authenticate, then count per API key. Failed
+        // authentications are counted (and refused per IP) by HttpErrorFilter, so valid credentials
+        // are never refused by the failed-auth limit.
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_GUARD, useExisting: ApiKeyThrottlerGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

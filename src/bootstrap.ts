@@ -5,6 +5,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
+import { QuietStartLogger } from './common/quiet-start-logger';
 import { AppConfig } from './config/app-config';
 
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -23,11 +24,16 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // false, a hop count or a list of proxy addresses/CIDRs (TRUST_PROXY): request.ip, and so the
+    // per-IP limits and the audit trail, take X-Forwarded-For only from those trusted hops.
     trustProxy: config.trustProxy,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
-    logger: options.logger === false ? false : LOG_LEVELS[config.logLevel],
+    logger:
+      options.logger === false
+        ? false
+        : new QuietStartLogger({ logLevels: LOG_LEVELS[config.logLevel] }),
     abortOnError: false,
   });
   app.useGlobalPipes(

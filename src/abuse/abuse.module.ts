@@ -3,7 +3,6 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiKeyThrottlerGuard } from './api-key-throttler.guard';
-import { AuthFailureGuard } from './auth-failure.guard';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { CreationGuard } from './creation-guard.service';
 import { FailOpenThrottlerStorage } from './fail-open-throttler.storage';
@@ -41,15 +40,8 @@ import { VelocityRepository } from './velocity.repository';
     VelocityRepository,
     LimitHitAuditor,
     AuthFailureLimiter,
-    AuthFailureGuard,
     ApiKeyThrottlerGuard,
   ],
-  exports: [
-    CreationGuard,
-    AuthFailureLimiter,
-    LimitHitAuditor,
-    AuthFailureGuard,
-    ApiKeyThrottlerGuard,
-  ],
+  exports: [CreationGuard, AuthFailureLimiter, LimitHitAuditor, ApiKeyThrottlerGuard],
 })
 export class AbuseModule {}

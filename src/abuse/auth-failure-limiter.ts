@@ -10,8 +10,12 @@ import { MINUTE_MS, RateLimiter, rateLimitKeys } from './rate-limits';
 
 /**
  * Per client IP limit on FAILED authentication (wrong or missing API key, bad provider webhook
- * signature): failures are counted in the shared storage; once an IP is over the limit, requests
- * from it answer 429 `rate_limited` before their credentials are even checked.
+ * signature): failures are counted in the shared storage; once an IP is over the limit, its FAILING
+ * requests answer 429 `rate_limited` instead of 401. A request whose credentials are valid is never
+ * counted nor refused here (an attacker who shares or fakes a tenant's IP cannot lock it out), so
+ * this is applied by HttpErrorFilter to the authentication errors only, after the check.
+ *
+ * The client IP is Fastify's `request.ip`, which follows TRUST_PROXY.
  *
  * Blocks are mirrored in memory per instance so the pre-check costs no round trip: an instance learns
  * of a block from its own counting (the failure that crosses the limit, or the first failure it sees
@@ -36,7 +40,7 @@ export class AuthFailureLimiter {
     );
   }
 
-  /** The 429 to answer instead of checking credentials, when this IP is blocked. */
+  /** The 429 to answer instead of a failed authentication's 401, when this IP is already blocked. */
   refusalFor(rawIp: string | undefined): DomainException | null {
     const ip = clientIp(rawIp);
     const until = this.blockedUntil.get(ip);

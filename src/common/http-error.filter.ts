@@ -38,9 +38,17 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (this.authFailures?.isAuthFailure(exception)) {
-      // Failed authentication (wrong key, bad webhook signature) is counted per IP; over the limit it answers 429.
+      // Failed authentication (wrong key, bad webhook signature) is counted per client IP
+      // (request.ip, which follows TRUST_PROXY); over the limit it answers 429. Only failures get
+      // here: valid credentials never reach this branch, so they are never refused by this limit.
       const { ip } = host.switchToHttp().getRequest<{ ip?: string }>();
-      void this.authFailures
+      const authFailures = this.authFailures;
+      const refusal = authFailures.refusalFor(ip);
+      if (refusal) {
+        this.send(reply, refusal);
+        return;
+      }
+      void authFailures
         .recordFailure(ip)
         .catch(() => null)
         .then((limited) => this.send(reply, limited ?? exception));

@@ -1,10 +1,37 @@
+import { parse as parseDotenv } from 'dotenv';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './app-config';
+import {
+  ConfigError,
+  loadConfig,
+  parseTrustProxy,
+  unknownVariableWarnings,
+  weakSecretReason,
+} from './app-config';
 import { parseDuration, parseDurationList } from './duration';
 
 const dataDir = (): string => mkdtempSync(join(tmpdir(), 'wa-verify-config-'));
+
+const STRONG_ADMIN = 'Yk3vQ9xLm2Rt7Wc4Hp8Zs1Nd6Fg5Jb0A';
+const STRONG_PEPPER = 'u7Kq2Xe9Lr4Tz1Mw8Vn3Bc6Hs5Dg0PyF';
+const META = {
+  META_ACCESS_TOKEN: 'EAAG-token',
+  META_PHONE_NUMBER_ID: '106540352242922',
+  META_APP_SECRET: 'meta-app-secret',
+  META_VERIFY_TOKEN: 'meta-verify-token',
+};
+/** A production environment that starts; each refusal test breaks one thing in it. */
+const production = (overrides: Record<string, string | undefined> = {}) => ({
+  NODE_ENV: 'production',
+  DATA_DIR: dataDir(),
+  ADMIN_API_KEY: STRONG_ADMIN,
+  OTP_PEPPER: STRONG_PEPPER,
+  WHATSAPP_BUSINESS_NUMBER: '+6281100000000',
+  WHATSAPP_PROVIDER: 'meta',
+  ...META,
+  ...overrides,
+});
 
 describe('loadConfig', () => {
   it('runs on embedded defaults in development, generating and keeping the secrets', () => {
@@ -46,19 +73,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig(base)).toThrow(
       new ConfigError('ADMIN_API_KEY is required when NODE_ENV=production'),
     );
-    expect(() => loadConfig({ ...base, ADMIN_API_KEY: 'a'.repeat(20) })).toThrow(
+    expect(() => loadConfig({ ...base, ADMIN_API_KEY: STRONG_ADMIN })).toThrow(
       /OTP_PEPPER is required/,
     );
     expect(() =>
-      loadConfig({ ...base, ADMIN_API_KEY: 'a'.repeat(20), OTP_PEPPER: 'p'.repeat(20) }),
+      loadConfig({ ...base, ADMIN_API_KEY: STRONG_ADMIN, OTP_PEPPER: STRONG_PEPPER }),
     ).toThrow(/WHATSAPP_BUSINESS_NUMBER is required/);
     const config = loadConfig({
       ...base,
-      ADMIN_API_KEY: 'a'.repeat(20),
-      OTP_PEPPER: 'p'.repeat(20),
+      ADMIN_API_KEY: STRONG_ADMIN,
+      OTP_PEPPER: STRONG_PEPPER,
       WHATSAPP_BUSINESS_NUMBER: '+6281100000000',
+      WHATSAPP_PROVIDER: 'meta',
+      ...META,
     });
     expect(config.developmentAppApiKey).toBeNull();
+    expect(config.smsProvider).toBe('none');
+    expect(config.adminApiKeySource).toBe('environment');
     expect(existsSync(join(base.DATA_DIR, 'dev-secrets.json'))).toBe(false);
   });
 
@@ -77,6 +108,15 @@ describe('loadConfig', () => {
       '5s,soon',
       /WEBHOOK_RETRY_SCHEDULE must be comma-separated durations/,
     ],
+    [
+      'WEBHOOK_RETRY_SCHEDULE',
+      '5s,30,2m',
+      /WEBHOOK_RETRY_SCHEDULE must be comma-separated durations with a unit, such as 5s,30s,2m \(got "5s,30,2m"\)/,
+    ],
+    ['META_TIMEOUT', '500', /META_TIMEOUT must be a duration with a unit, such as 10s/],
+    ['EXPIRY_SWEEP_INTERVAL', '30', /EXPIRY_SWEEP_INTERVAL must be a duration with a unit/],
+    ['TRUST_PROXY', '10.0.0.0/33', /TRUST_PROXY must be false, a hop count/],
+    ['TRUST_PROXY', 'proxy.internal', /TRUST_PROXY must be false, a hop count/],
     ['WHATSAPP_BUSINESS_NUMBER', '0812', /WHATSAPP_BUSINESS_NUMBER must be E.164/],
     ['PORT', 'http', /PORT must be an integer/],
     ['REDIS_URL', 'localhost:6379', /REDIS_URL must start with redis:\/\//],
@@ -89,6 +129,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), WHATSAPP_PROVIDER: 'meta' })).toThrow(
       /META_ACCESS_TOKEN is required when WHATSAPP_PROVIDER=meta/,
     );
+    // Without the verify token Meta's subscription handshake would fail later with a 403.
+    expect(() =>
+      loadConfig({
+        DATA_DIR: dataDir(),
+        WHATSAPP_PROVIDER: 'meta',
+        ...META,
+        META_VERIFY_TOKEN: undefined,
+      }),
+    ).toThrow(new ConfigError('META_VERIFY_TOKEN is required when WHATSAPP_PROVIDER=meta'));
     expect(() =>
       loadConfig({
         DATA_DIR: dataDir(),
@@ -97,6 +146,15 @@ describe('loadConfig', () => {
         TWILIO_AUTH_TOKEN: 't',
       }),
     ).toThrow(/TWILIO_SMS_FROM is required/);
+  });
+
+  it('refuses a duration without a unit, naming the variable and the value', () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), WEBHOOK_TIMEOUT: '10' })).toThrow(
+      new ConfigError('WEBHOOK_TIMEOUT must be a duration with a unit, such as 10s (got "10")'),
+    );
+    expect(loadConfig({ DATA_DIR: dataDir(), WEBHOOK_TIMEOUT: '10s' }).webhookTimeoutMs).toBe(
+      10_000,
+    );
   });
 
   it('parses MySQL URLs (mariadb:// too)', () => {
@@ -119,9 +177,240 @@ describe('durations', () => {
     expect(parseDuration('30s')).toBe(30_000);
     expect(parseDuration('2m')).toBe(120_000);
     expect(parseDuration('1h')).toBe(3_600_000);
-    expect(parseDuration('250')).toBe(250);
+    expect(parseDuration('1d')).toBe(86_400_000);
+    expect(parseDuration('250')).toBeNull();
     expect(parseDuration('soon')).toBeNull();
     expect(parseDurationList('200ms, 1s')).toEqual([200, 1000]);
     expect(parseDurationList('')).toBeNull();
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.0/8,127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+    [' 192.168.1.10 , fd00::/8 ', ['192.168.1.10', 'fd00::/8']],
+    ['loopback', ['loopback']],
+    ['true', true],
+  ])('reads %p as %p (the forms Fastify trustProxy takes)', (value, expected) => {
+    expect(parseTrustProxy(value)).toEqual(expected);
+    expect(loadConfig({ DATA_DIR: dataDir(), TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('defaults to false: the peer address is the client', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).trustProxy).toBe(false);
+  });
+
+  it('accepts hop counts and address lists in production', () => {
+    expect(loadConfig(production({ TRUST_PROXY: '1' })).trustProxy).toBe(1);
+    expect(loadConfig(production({ TRUST_PROXY: '10.0.0.0/8' })).trustProxy).toEqual([
+      '10.0.0.0/8',
+    ]);
+  });
+});
+
+describe('production refusals', () => {
+  it('starts with a complete production environment', () => {
+    expect(loadConfig(production())).toMatchObject({
+      isProduction: true,
+      whatsappProvider: 'meta',
+      smsProvider: 'none',
+      trustProxy: false,
+      metricsToken: null,
+    });
+  });
+
+  it.each(['production', 'prod', 'staging', 'Production', 'live'])(
+    'treats NODE_ENV=%s as production (fail closed)',
+    (nodeEnv) => {
+      expect(loadConfig(production({ NODE_ENV: nodeEnv })).isProduction).toBe(true);
+      expect(() => loadConfig(production({ NODE_ENV: nodeEnv, ADMIN_API_KEY: undefined }))).toThrow(
+        /ADMIN_API_KEY is required/,
+      );
+    },
+  );
+
+  it.each(['development', 'test'])('treats NODE_ENV=%s as not production', (nodeEnv) => {
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: nodeEnv }).isProduction).toBe(false);
+  });
+
+  it.each([
+    [{ WHATSAPP_PROVIDER: undefined }, /^WHATSAPP_PROVIDER is required when NODE_ENV=production/],
+    [{ WHATSAPP_PROVIDER: 'sandbox' }, /^WHATSAPP_PROVIDER=sandbox is refused/],
+    [{ SMS_PROVIDER: 'sandbox' }, /^SMS_PROVIDER=sandbox is refused/],
+    [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY=true is refused when NODE_ENV=production/],
+    [{ TRUST_PROXY: 'yes' }, /^TRUST_PROXY=true is refused/],
+    [{ ADMIN_API_KEY: 'x7'.repeat(12) }, /^ADMIN_API_KEY must be at least 32 characters/],
+    [{ OTP_PEPPER: 'Q2w9'.repeat(5) }, /^OTP_PEPPER must be at least 32 characters/],
+    [{ METRICS_TOKEN: 'short-token' }, /^METRICS_TOKEN must be at least 32 characters/],
+    [
+      { ADMIN_API_KEY: 'changeme-changeme-changeme-changeme' },
+      /^ADMIN_API_KEY looks like a placeholder/,
+    ],
+    [
+      { ADMIN_API_KEY: 'please-change-me-before-going-live-1' },
+      /^ADMIN_API_KEY looks like a placeholder/,
+    ],
+    [
+      { OTP_PEPPER: 'my-super-secret-pepper-for-production' },
+      /^OTP_PEPPER looks like a placeholder/,
+    ],
+    [{ OTP_PEPPER: 'password-password-password-password' }, /^OTP_PEPPER looks like a placeholder/],
+    [
+      { METRICS_TOKEN: 'your-metrics-token-goes-here-xxxxxx' },
+      /^METRICS_TOKEN looks like a placeholder/,
+    ],
+    [
+      { ADMIN_API_KEY: 'test-admin-key-0123456789-0123456789' },
+      /^ADMIN_API_KEY looks like a placeholder/,
+    ],
+    [{ ADMIN_API_KEY: 'a'.repeat(40) }, /^ADMIN_API_KEY has too few distinct characters/],
+    [{ OTP_PEPPER: 'abab'.repeat(10) }, /^OTP_PEPPER has too few distinct characters/],
+    [
+      {
+        SMS_PROVIDER: 'twilio',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        TWILIO_AUTH_TOKEN: 'twilio-auth-token',
+        TWILIO_SMS_FROM: '+15005550006',
+      },
+      /^PUBLIC_BASE_URL is required when Twilio is used/,
+    ],
+    [
+      {
+        WHATSAPP_PROVIDER: 'twilio',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        TWILIO_AUTH_TOKEN: 'twilio-auth-token',
+        TWILIO_WHATSAPP_FROM: '+15005550006',
+      },
+      /^PUBLIC_BASE_URL is required when Twilio is used/,
+    ],
+  ])('refuses %p with one line naming the variable', (overrides, message) => {
+    let error: unknown;
+    try {
+      loadConfig(production(overrides));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('never echoes a refused secret', () => {
+    const secret = 'changeme-changeme-changeme-changeme';
+    expect(() => loadConfig(production({ ADMIN_API_KEY: secret }))).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(secret) }),
+    );
+  });
+
+  it('accepts Twilio with PUBLIC_BASE_URL, and a strong METRICS_TOKEN', () => {
+    const config = loadConfig(
+      production({
+        SMS_PROVIDER: 'twilio',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        TWILIO_AUTH_TOKEN: 'twilio-auth-token',
+        TWILIO_SMS_FROM: '+15005550006',
+        PUBLIC_BASE_URL: 'https://verify.acme.test',
+        METRICS_TOKEN: 'Zr5Kp8Wq1Ls4Xv7Nb2Hm9Dc6Fy3Tg0Ej',
+      }),
+    );
+    expect(config.twilio.webhookUrl).toBe('https://verify.acme.test/v1/webhooks/twilio');
+    expect(config.metricsToken).toBe('Zr5Kp8Wq1Ls4Xv7Nb2Hm9Dc6Fy3Tg0Ej');
+  });
+
+  it('allows the sandbox and short keys in development and test', () => {
+    expect(
+      loadConfig({
+        DATA_DIR: dataDir(),
+        NODE_ENV: 'test',
+        ADMIN_API_KEY: 'test-admin-key-0123456789',
+        TRUST_PROXY: 'true',
+      }),
+    ).toMatchObject({ whatsappProvider: 'sandbox', smsProvider: 'sandbox', trustProxy: true });
+  });
+
+  it('flags generated-looking keys only when they are weak', () => {
+    expect(weakSecretReason(STRONG_ADMIN)).toBeNull();
+    expect(weakSecretReason('0f3a9c1e7b5d2f8a6c4e0b9d7f1a3c5e')).toBeNull();
+  });
+});
+
+describe('unknown variables', () => {
+  it('reports a near miss of a known name with a hint, and keeps starting', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), WHATSAP_PROVIDER: 'meta' });
+    expect(config.whatsappProvider).toBe('sandbox');
+    expect(config.warnings).toEqual([
+      'unknown variable WHATSAP_PROVIDER is ignored (did you mean WHATSAPP_PROVIDER?)',
+    ]);
+  });
+
+  it('reports unknown names with our prefixes, with a hint when one is close', () => {
+    const { warnings } = loadConfig({
+      DATA_DIR: dataDir(),
+      WEBHOOK_TIMEOUTS: '5s',
+      OTP_PEPER: 'x',
+      RATE_LIMIT_PER_IP: '5',
+      TWILIO_FROM: '+15005550006',
+      WA_SOMETHING_ELSE_ENTIRELY: '1',
+    });
+    expect(warnings).toEqual([
+      'unknown variable OTP_PEPER is ignored (did you mean OTP_PEPPER?)',
+      expect.stringMatching(/^unknown variable RATE_LIMIT_PER_IP is ignored/),
+      'unknown variable TWILIO_FROM is ignored (did you mean TWILIO_SMS_FROM?)',
+      'unknown variable WA_SOMETHING_ELSE_ENTIRELY is ignored',
+      'unknown variable WEBHOOK_TIMEOUTS is ignored (did you mean WEBHOOK_TIMEOUT?)',
+    ]);
+  });
+
+  it('leaves the rest of the environment alone', () => {
+    const { warnings } = loadConfig({
+      DATA_DIR: dataDir(),
+      HOME: '/root',
+      PATH: '/usr/bin',
+      HOSTNAME: 'box',
+      NODE_OPTIONS: '--max-old-space-size=512',
+      npm_config_cache: '/tmp',
+      JEST_WORKER_ID: '1',
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it('knows every variable loadConfig reads, and nothing it reads is reported', () => {
+    const known = new Set(['WHATSAPP_PROVIDER', 'WEBHOOK_TIMEOUT']);
+    expect(unknownVariableWarnings({ WHATSAPP_PROVIDER: 'meta' }, known)).toEqual([]);
+    const everything = Object.fromEntries(
+      [
+        'ADMIN_API_KEY',
+        'METRICS_TOKEN',
+        'META_VERIFY_TOKEN',
+        'TWILIO_WEBHOOK_URL',
+        'WEBHOOK_DISPATCH_INTERVAL',
+        'RATE_LIMIT_INBOUND_SENDER_PER_MINUTE',
+        'OTP_HASHER',
+        'TRUST_PROXY',
+      ].map((name) => [name, '']),
+    );
+    expect(loadConfig({ DATA_DIR: dataDir(), ...everything }).warnings).toEqual([]);
+  });
+});
+
+describe('.env.example', () => {
+  it('is a valid development configuration once copied to .env, with no unknown names', () => {
+    const example = parseDotenv(readFileSync(join(__dirname, '..', '..', '.env.example')));
+    const config = loadConfig({ ...example, DATA_DIR: dataDir() });
+    expect(config).toMatchObject({ isProduction: false, whatsappProvider: 'sandbox' });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('has no misspelt or unknown WA_/META_/TWILIO_/OTP_/WEBHOOK_/RATE_LIMIT_ names, even commented', () => {
+    const text = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const names = [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]);
+    expect(names.length).toBeGreaterThan(20);
+    const env = Object.fromEntries(names.map((name) => [name, '']));
+    expect(loadConfig({ ...env, DATA_DIR: dataDir() }).warnings).toEqual([]);
   });
 });

@@ -14,6 +14,9 @@ export class DatabaseModule {
           ...dataSourceOptions(config.database),
           migrationsRun: runMigrations,
           migrationsTransactionMode: 'each',
+          // No silent retries at start-up: main.ts checks the server first and exits with one line;
+          // a process manager restarts the service.
+          retryAttempts: 0,
         }),
       ],
     };

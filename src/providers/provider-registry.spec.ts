@@ -26,6 +26,7 @@ function configFrom(env: Record<string, string>): AppConfig {
     META_ACCESS_TOKEN: 'EAAG-test',
     META_PHONE_NUMBER_ID: '106540352242922',
     META_APP_SECRET: 'meta-app-secret',
+    META_VERIFY_TOKEN: 'meta-verify-token',
     META_TIMEOUT: '1s',
     TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
     TWILIO_AUTH_TOKEN: 'twilio-auth-token',

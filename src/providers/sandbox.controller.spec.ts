@@ -3,7 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HttpErrorFilter } from '../common/http-error.filter';
-import { loadConfig } from '../config/app-config';
+import { AppConfig, loadConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { Channel } from '../verification/verification.types';
 import { SandboxMessage } from './entities/sandbox-message.entity';
@@ -11,13 +11,19 @@ import { ProviderRegistry } from './provider-registry';
 import { ProvidersModule } from './providers.module';
 
 /** Boots ProvidersModule on Fastify (real DI, real SQLite in memory) and calls the route. */
-async function appWith(env: Record<string, string>): Promise<NestFastifyApplication> {
-  const config = loadConfig({
-    DATABASE_URL: 'sqlite::memory:',
-    ADMIN_API_KEY: 'admin-key-for-sandbox-spec',
-    OTP_PEPPER: 'pepper-for-sandbox-spec-0123456789',
-    ...env,
-  });
+async function appWith(
+  env: Record<string, string>,
+  overrides: Partial<AppConfig> = {},
+): Promise<NestFastifyApplication> {
+  const config = {
+    ...loadConfig({
+      DATABASE_URL: 'sqlite::memory:',
+      ADMIN_API_KEY: 'admin-key-for-sandbox-spec',
+      OTP_PEPPER: 'pepper-for-sandbox-spec-0123456789',
+      ...env,
+    }),
+    ...overrides,
+  };
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot(config),
@@ -100,6 +106,7 @@ describe('GET /v1/sandbox/messages', () => {
       META_ACCESS_TOKEN: 'EAAG-test',
       META_PHONE_NUMBER_ID: '106540352242922',
       META_APP_SECRET: 'meta-app-secret',
+      META_VERIFY_TOKEN: 'meta-verify-token',
     });
     const response = await app.inject({ method: 'GET', url: '/v1/sandbox/messages' });
     expect(response.statusCode).toBe(404);
@@ -107,7 +114,8 @@ describe('GET /v1/sandbox/messages', () => {
   });
 
   it('answers 404 not_found in production even with the sandbox', async () => {
-    app = await appWith({ NODE_ENV: 'production', WHATSAPP_BUSINESS_NUMBER: '+6281100001111' });
+    // Configuration refuses the sandbox in production; this is the second line of defence.
+    app = await appWith({ NODE_ENV: 'test' }, { isProduction: true });
     const response = await app.inject({ method: 'GET', url: '/v1/sandbox/messages' });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ code: 'not_found' });
