@@ -48,7 +48,7 @@ export class AppsService {
   ) {}
 
   async create(dto: CreateAppDto, actor: Actor, presetKey?: string): Promise<CreatedApp> {
-    if (dto.webhookUrl) this.webhookUrls.assertAllowed(dto.webhookUrl);
+    if (dto.webhookUrl) await this.webhookUrls.assertAllowed(dto.webhookUrl);
     const now = this.clock.now();
     const app = Object.assign(new App(), {
       id: newId(),
@@ -96,7 +96,7 @@ export class AppsService {
   }
 
   async update(id: string, dto: UpdateAppDto, actor: Actor): Promise<AppDetails> {
-    if (dto.webhookUrl) this.webhookUrls.assertAllowed(dto.webhookUrl);
+    if (dto.webhookUrl) await this.webhookUrls.assertAllowed(dto.webhookUrl);
     const changes: Partial<App> = { updatedAt: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.webhookUrl !== undefined) changes.webhookUrl = dto.webhookUrl;
