@@ -4,10 +4,9 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
+import { applyRouteBodyLimits, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limit';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
 import { AppConfig } from './config/app-config';
-
-const BODY_LIMIT_BYTES = 100 * 1024;
 
 const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -22,7 +21,7 @@ export async function createApp(
   options: { logger?: boolean } = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
@@ -41,6 +40,7 @@ export async function createApp(
         }),
     }),
   );
+  applyRouteBodyLimits(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.init();
