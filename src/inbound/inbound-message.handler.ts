@@ -112,7 +112,10 @@ export class InboundMessageHandler {
     }
 
     const token = event.text ? findTokenInText(event.text) : null;
-    const verification = token ? await this.verifications.findByTokenHash(hashToken(token)) : null;
+    const found = token ? await this.verifications.findByTokenHash(hashToken(token)) : null;
+    // A sandbox message is scoped to the app that injected it: another app's token is unknown to it.
+    const verification =
+      found && event.appId !== undefined && found.appId !== event.appId ? null : found;
     const app = verification ? await this.inbox.findApp(verification.appId) : null;
     if (firstAttempt) {
       await this.audit.record({
@@ -369,7 +372,13 @@ export class InboundMessageHandler {
     const locale = normalisePhone(event.from)?.country === 'ID' ? 'id' : 'en';
     try {
       await this.registry.sendFirstAvailable(
-        { kind: 'text', to: event.from, text: renderMessage(locale, 'inboundHelp', {}), locale },
+        {
+          kind: 'text',
+          to: event.from,
+          text: renderMessage(locale, 'inboundHelp', {}),
+          locale,
+          appId: event.appId ?? null,
+        },
         [Channel.WHATSAPP],
       );
     } catch (error) {
