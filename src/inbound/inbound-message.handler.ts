@@ -85,7 +85,9 @@ export class InboundMessageHandler {
   /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
   async handle(event: InboundMessageEvent, actor: Actor, firstAttempt: boolean): Promise<void> {
     const sender: InboundSenderIdentity = { phone: event.from, waUserId: event.waUserId };
-    const senderKey = `${event.provider}:${event.from ?? `user:${event.waUserId ?? 'unknown'}`}`;
+    // A sandbox message counts only within the app that injected it (one app cannot throttle another's senders).
+    const scope = event.appId === undefined ? event.provider : `${event.provider}:${event.appId}`;
+    const senderKey = `${scope}:${event.from ?? `user:${event.waUserId ?? 'unknown'}`}`;
     const basics = {
       provider: event.provider,
       channel: event.channel,
