@@ -4,11 +4,10 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
+import { applyRouteBodyLimits, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limit';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
 import { QuietStartLogger } from './common/quiet-start-logger';
 import { AppConfig } from './config/app-config';
-
-const BODY_LIMIT_BYTES = 100 * 1024;
 
 const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -23,7 +22,7 @@ export async function createApp(
   options: { logger?: boolean } = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     // false, a hop count or a list of proxy addresses/CIDRs (TRUST_PROXY): request.ip, and so the
     // per-IP limits and the audit trail, take X-Forwarded-For only from those trusted hops.
     trustProxy: config.trustProxy,
@@ -47,6 +46,7 @@ export async function createApp(
         }),
     }),
   );
+  applyRouteBodyLimits(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.init();

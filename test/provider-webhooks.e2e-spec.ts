@@ -244,7 +244,8 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     const rejected: { data: string; actor_id: string }[] = await t.app
       .get(DataSource)
       .query("SELECT data, actor_id FROM audit_events WHERE type = 'signature.rejected'");
-    expect(rejected.length).toBeGreaterThanOrEqual(3);
+    // Audited at most once per IP and minute (the earlier 401s of this suite may hold the slot).
+    expect(rejected.length).toBeGreaterThanOrEqual(1);
     expect(rejected[0].actor_id).toBe('meta');
     expect(rejected[0].data).not.toContain('WAV-');
   });

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Actor } from '../auth/auth.types';
-import { AuditService } from '../audit/audit.service';
+import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { RateLimiterName } from './rate-limits';
 
@@ -18,7 +18,8 @@ export interface LimitHit {
 /**
  * Writes `rate_limit.hit` once per block and instance: the first refused request of a block is
  * audited, the flood that follows is not (an attacker must not be able to fill the audit table).
- * A failing audit write never changes the answer.
+ * The same gate serves other floods an unauthenticated caller can cause ({@link recordAtMostOncePer},
+ * e.g. `signature.rejected` once per IP and minute). A failing audit write never changes the answer.
  */
 @Injectable()
 export class LimitHitAuditor {
@@ -31,21 +32,28 @@ export class LimitHitAuditor {
   ) {}
 
   async record(hit: LimitHit): Promise<void> {
+    await this.recordAtMostOncePer(`${hit.limiter}|${hit.key}`, hit.retryAfterSeconds * 1000, {
+      type: 'rate_limit.hit',
+      appId: hit.appId,
+      actor: hit.actor,
+      data: { limiter: hit.limiter, retryAfterSeconds: hit.retryAfterSeconds, ...hit.data },
+    });
+  }
+
+  /**
+   * Writes `entry` unless an entry with the same `key` was written by this instance less than
+   * `windowMs` ago. `key` is never written to the audit trail.
+   */
+  async recordAtMostOncePer(key: string, windowMs: number, entry: AuditEntry): Promise<void> {
     const now = this.clock.now();
-    const mapKey = `${hit.limiter}|${hit.key}`;
-    if ((this.auditedUntil.get(mapKey) ?? 0) > now) return;
+    if ((this.auditedUntil.get(key) ?? 0) > now) return;
     if (this.auditedUntil.size > 10_000) this.prune(now);
-    this.auditedUntil.set(mapKey, now + hit.retryAfterSeconds * 1000);
+    this.auditedUntil.set(key, now + windowMs);
     try {
-      await this.audit.record({
-        type: 'rate_limit.hit',
-        appId: hit.appId,
-        actor: hit.actor,
-        data: { limiter: hit.limiter, retryAfterSeconds: hit.retryAfterSeconds, ...hit.data },
-      });
+      await this.audit.record(entry);
     } catch (error) {
       this.logger.warn(
-        `Could not audit a rate-limit hit: ${error instanceof Error ? error.message : String(error)}`,
+        `Could not audit ${entry.type}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

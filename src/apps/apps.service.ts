@@ -54,7 +54,7 @@ export class AppsService {
   ) {}
 
   async create(dto: CreateAppDto, actor: Actor, presetKey?: string): Promise<CreatedApp> {
-    if (dto.webhookUrl) this.webhookUrls.assertAllowed(dto.webhookUrl);
+    if (dto.webhookUrl) await this.webhookUrls.assertAllowed(dto.webhookUrl);
     const now = this.clock.now();
     const id = newId();
     const app = Object.assign(new App(), {
@@ -110,7 +110,7 @@ export class AppsService {
   }
 
   async update(id: string, dto: UpdateAppDto, actor: Actor): Promise<AppDetails> {
-    if (dto.webhookUrl) this.webhookUrls.assertAllowed(dto.webhookUrl);
+    if (dto.webhookUrl) await this.webhookUrls.assertAllowed(dto.webhookUrl);
     const changes: Partial<App> = { updatedAt: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.webhookUrl !== undefined) changes.webhookUrl = dto.webhookUrl;

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { CreationGuard } from '../abuse/creation-guard.service';
 import { App } from '../apps/entities/app.entity';
 import { AuditService } from '../audit/audit.service';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
+import { DomainException, ErrorCode } from '../common/errors';
 import { normalisePhone } from '../common/phone';
 import { maskPhone } from '../common/phone-mask';
 import { AppConfig } from '../config/app-config';
@@ -31,6 +33,15 @@ import { decideInboundOutcome, InboundOutcome, InboundSenderIdentity } from './i
 import { InboundSenderRepository } from './inbound-sender.repository';
 
 const RATE_WINDOW_MS = 60_000;
+
+/** Why the sender of a message for a phone-less verification may not complete it. */
+type InboundRefusalReason =
+  | 'country_not_allowed'
+  | 'country_blocked'
+  | 'country_unknown'
+  | 'number_type'
+  | 'phone_rate_limited'
+  | 'invalid_phone';
 const HELP_INTERVAL_MS = 60 * 60_000;
 
 interface Matched {
@@ -68,12 +79,15 @@ export class InboundMessageHandler {
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
+    private readonly creationGuard: CreationGuard,
   ) {}
 
   /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
   async handle(event: InboundMessageEvent, actor: Actor, firstAttempt: boolean): Promise<void> {
     const sender: InboundSenderIdentity = { phone: event.from, waUserId: event.waUserId };
-    const senderKey = `${event.provider}:${event.from ?? `user:${event.waUserId ?? 'unknown'}`}`;
+    // A sandbox message counts only within the app that injected it (one app cannot throttle another's senders).
+    const scope = event.appId === undefined ? event.provider : `${event.provider}:${event.appId}`;
+    const senderKey = `${scope}:${event.from ?? `user:${event.waUserId ?? 'unknown'}`}`;
     const basics = {
       provider: event.provider,
       channel: event.channel,
@@ -112,7 +126,10 @@ export class InboundMessageHandler {
     }
 
     const token = event.text ? findTokenInText(event.text) : null;
-    const verification = token ? await this.verifications.findByTokenHash(hashToken(token)) : null;
+    const found = token ? await this.verifications.findByTokenHash(hashToken(token)) : null;
+    // A sandbox message is scoped to the app that injected it: another app's token is unknown to it.
+    const verification =
+      found && event.appId !== undefined && found.appId !== event.appId ? null : found;
     const app = verification ? await this.inbox.findApp(verification.appId) : null;
     if (firstAttempt) {
       await this.audit.record({
@@ -133,11 +150,59 @@ export class InboundMessageHandler {
       );
       return;
     }
-    await this.resolve(
-      { app, verification, event, sender, actor },
-      decideInboundOutcome(verification, sender, now),
-      false,
-    );
+    const matched: Matched = { app, verification, event, sender, actor };
+    const outcome = decideInboundOutcome(verification, sender, now);
+    if ((outcome.kind === 'confirm' || outcome.kind === 'code') && verification.phone === null) {
+      const refusal = await this.senderRefusal(app, sender, actor);
+      if (refusal) return this.refuseSender(matched, refusal);
+    }
+    await this.resolve(matched, outcome, false);
+  }
+
+  /**
+   * A verification created without a phone takes the sender's number: it must pass the checks a
+   * creation with that number would (the app's allowed countries, the refused number types, the
+   * velocity guard and the per-phone limits, counted here as that creation). Null when it does.
+   */
+  private async senderRefusal(
+    app: App,
+    sender: InboundSenderIdentity,
+    actor: Actor,
+  ): Promise<InboundRefusalReason | null> {
+    if (sender.phone === null) return app.allowedCountries?.length ? 'country_unknown' : null;
+    const phone = normalisePhone(sender.phone);
+    if (!phone) return 'invalid_phone';
+    try {
+      await this.creationGuard.assertAllowed(app, phone, actor);
+      return null;
+    } catch (error) {
+      if (!(error instanceof DomainException)) throw error;
+      switch (error.code) {
+        case ErrorCode.COUNTRY_NOT_ALLOWED:
+          return phone.country && (app.allowedCountries ?? [phone.country]).includes(phone.country)
+            ? 'country_blocked'
+            : 'country_not_allowed';
+        case ErrorCode.INVALID_PHONE:
+          return 'number_type';
+        case ErrorCode.RATE_LIMITED:
+          return 'phone_rate_limited';
+        default:
+          throw error;
+      }
+    }
+  }
+
+  /** The verification stays pending; the refusal is audited and the sender gets a polite reply. */
+  private async refuseSender(m: Matched, reason: InboundRefusalReason): Promise<void> {
+    const { app, verification, sender, actor, event } = m;
+    await this.audit.record({
+      type: 'verification.inbound_refused',
+      appId: app.id,
+      verificationId: verification.id,
+      actor,
+      data: { messageId: event.messageId, from: maskPhone(sender.phone), reason },
+    });
+    if (sender.phone) await this.reply(m, verification, 'inboundRefused', MessagePurpose.REFUSAL);
   }
 
   private async resolve(m: Matched, outcome: InboundOutcome, isRetry: boolean): Promise<void> {
@@ -341,7 +406,7 @@ export class InboundMessageHandler {
   private async reply(
     m: Matched,
     verification: Verification,
-    key: 'inboundConfirmed' | 'inboundMismatch' | 'inboundExpired',
+    key: 'inboundConfirmed' | 'inboundMismatch' | 'inboundExpired' | 'inboundRefused',
     purpose: MessagePurpose,
   ): Promise<void> {
     const text = renderMessage(verification.locale, key, { brand: m.app.brandName });
@@ -369,7 +434,13 @@ export class InboundMessageHandler {
     const locale = normalisePhone(event.from)?.country === 'ID' ? 'id' : 'en';
     try {
       await this.registry.sendFirstAvailable(
-        { kind: 'text', to: event.from, text: renderMessage(locale, 'inboundHelp', {}), locale },
+        {
+          kind: 'text',
+          to: event.from,
+          text: renderMessage(locale, 'inboundHelp', {}),
+          locale,
+          appId: event.appId ?? null,
+        },
         [Channel.WHATSAPP],
       );
     } catch (error) {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AbuseModule } from '../abuse/abuse.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { VerificationModule } from '../verification/verification.module';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
@@ -14,7 +15,7 @@ import { SandboxInboundService } from './sandbox-inbound.service';
 
 /** User-first verification: provider webhooks and the sandbox feed an inbox; its processor matches tokens and tracks delivery. */
 @Module({
-  imports: [ProvidersModule, VerificationModule, WebhooksCoreModule],
+  imports: [ProvidersModule, VerificationModule, WebhooksCoreModule, AbuseModule],
   controllers: [ProviderWebhooksController, SandboxInboundController],
   providers: [
     ProviderWebhooksService,

@@ -21,6 +21,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Auth } from '../auth/auth.decorators';
 import { ApiErrorResponses } from '../common/api-error.dto';
+import { BodyLimit, PROVIDER_WEBHOOK_BODY_LIMIT_BYTES } from '../common/body-limit';
 import {
   MetaHandshakeQueryDto,
   MetaWebhookNotificationDto,
@@ -60,6 +61,7 @@ export class ProviderWebhooksController {
 
   @Post('meta')
   @HttpCode(200)
+  @BodyLimit(PROVIDER_WEBHOOK_BODY_LIMIT_BYTES)
   @ApiOperation({
     summary:
       'WhatsApp Cloud API notifications (inbound messages and delivery statuses); processed asynchronously, each message id once',
@@ -81,6 +83,7 @@ export class ProviderWebhooksController {
 
   @Post('twilio')
   @HttpCode(200)
+  @BodyLimit(PROVIDER_WEBHOOK_BODY_LIMIT_BYTES)
   @ApiOperation({
     summary: 'Twilio status callbacks and inbound messages; answers an empty TwiML document',
   })

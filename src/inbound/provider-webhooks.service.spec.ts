@@ -1,5 +1,7 @@
 import { Test } from '@nestjs/testing';
+import { LimitHitAuditor } from '../abuse/limit-hit-auditor';
 import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
 import { DomainException, ErrorCode } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -25,6 +27,8 @@ async function serviceWith(verifyToken: string): Promise<{
       { provide: ProviderRegistry, useValue: { meta: () => null, twilio: () => null } },
       { provide: InboxService, useValue: inbox },
       { provide: AuditService, useValue: audit },
+      LimitHitAuditor,
+      Clock,
     ],
   }).compile();
   return { service: moduleRef.get(ProviderWebhooksService), audit, inbox };
@@ -115,5 +119,17 @@ describe('ProviderWebhooksService', () => {
       }),
     );
     expect(inbox.accept).not.toHaveBeenCalled();
+  });
+
+  it('audits bad signatures at most once per IP and minute', async () => {
+    const { service, audit } = await serviceWith('secret-token');
+    for (let i = 0; i < 5; i += 1)
+      await expect(
+        service.receiveMeta(Buffer.from('{}'), 'sha256=00', {}, '192.0.2.10'),
+      ).rejects.toMatchObject({ code: ErrorCode.INVALID_SIGNATURE });
+    await expect(
+      service.receiveTwilio({ MessageSid: 'SM1' }, 'sig', '192.0.2.11'),
+    ).rejects.toMatchObject({ code: ErrorCode.INVALID_SIGNATURE });
+    expect(audit.record).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
+import { LimitHitAuditor } from '../abuse/limit-hit-auditor';
+import { MINUTE_MS } from '../abuse/rate-limits';
 import { Actor } from '../auth/auth.types';
 import { safeEqual } from '../common/crypto';
 import { DomainException, ErrorCode } from '../common/errors';
@@ -24,7 +25,7 @@ export class ProviderWebhooksService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: ProviderRegistry,
     private readonly inbox: InboxService,
-    private readonly audit: AuditService,
+    private readonly auditor: LimitHitAuditor,
   ) {}
 
   /** Meta's subscription handshake: the challenge back when the verify token matches. */
@@ -90,8 +91,9 @@ export class ProviderWebhooksService {
     return { received: ids.length, duplicates };
   }
 
+  /** 401; audited at most once per client IP and minute, so a flood of bad signatures cannot fill the audit trail. */
   private async reject(provider: ProviderName, ip: string | null): Promise<never> {
-    await this.audit.record({
+    await this.auditor.recordAtMostOncePer(`signature.rejected|${ip ?? 'unknown'}`, MINUTE_MS, {
       type: 'signature.rejected',
       appId: null,
       actor: providerActor(provider, ip),

@@ -1,5 +1,7 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { App } from '../apps/entities/app.entity';
+import { CurrentApp } from '../auth/auth.decorators';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { SandboxInboundDto, SandboxInboundResponseDto } from './dto/sandbox-inbound.dto';
 import { SandboxInboundService } from './sandbox-inbound.service';
@@ -16,11 +18,15 @@ export class SandboxInboundController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Simulate a person sending `text` from `from` to the business number (same pipeline as a provider webhook, processed before answering)',
+      "Simulate a person sending `text` from `from` to the business number (same pipeline as a provider webhook, processed before answering); it can only affect the calling app's verifications",
   })
   @ApiOkResponse({ type: SandboxInboundResponseDto })
   @ApiErrorResponses(400, 401, 404)
-  receive(@Body() dto: SandboxInboundDto, @Ip() ip: string): Promise<SandboxInboundResponseDto> {
-    return this.sandbox.receive(dto, ip ?? null);
+  receive(
+    @CurrentApp() app: App,
+    @Body() dto: SandboxInboundDto,
+    @Ip() ip: string,
+  ): Promise<SandboxInboundResponseDto> {
+    return this.sandbox.receive(app.id, dto, ip ?? null);
   }
 }

@@ -19,7 +19,12 @@ export class SandboxInboundService {
     private readonly clock: Clock,
   ) {}
 
-  async receive(dto: SandboxInboundDto, ip: string | null): Promise<SandboxInboundResponseDto> {
+  /** The message is scoped to `appId` (the caller): it can only match that app's verifications. */
+  async receive(
+    appId: string,
+    dto: SandboxInboundDto,
+    ip: string | null,
+  ): Promise<SandboxInboundResponseDto> {
     if (!this.sandbox.isAvailable())
       throw new DomainException(ErrorCode.NOT_FOUND, 'The sandbox is not enabled');
     const from = normalisePhone(dto.from);
@@ -37,6 +42,7 @@ export class SandboxInboundService {
       waUserId: null,
       text: dto.text,
       timestamp: this.clock.now(),
+      appId,
     };
     await this.inbox.acceptAndProcess([event], providerActor('sandbox', ip));
     return { accepted: true, messageId: event.messageId };

@@ -20,6 +20,11 @@ export interface OutboundMessage {
   text: string;
   /** BCP-47-ish locale (`en`, `id`, `pt_BR`), used for the template language. */
   locale: string;
+  /**
+   * The app the message is sent for, when there is one. Only the sandbox adapter keeps it (each app
+   * sees only its own sandbox messages); vendor adapters ignore it.
+   */
+  appId?: string | null;
 }
 
 export interface SendResult {
@@ -62,6 +67,11 @@ export interface InboundMessageEvent {
   text: string | null;
   /** Epoch milliseconds. */
   timestamp: number;
+  /**
+   * Set only for a message injected through the sandbox: the app whose API key injected it. Such a
+   * message can only match that app's verifications (another app's token counts as unknown).
+   */
+  appId?: string;
 }
 
 /** A delivery status update for a message we sent. */

@@ -2,6 +2,8 @@ import { ValidationPipe } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { App } from '../apps/entities/app.entity';
+import { AuthenticatedRequest } from '../auth/auth.types';
 import { HttpErrorFilter } from '../common/http-error.filter';
 import { AppConfig, loadConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
@@ -9,6 +11,8 @@ import { Channel } from '../verification/verification.types';
 import { SandboxMessage } from './entities/sandbox-message.entity';
 import { ProviderRegistry } from './provider-registry';
 import { ProvidersModule } from './providers.module';
+
+const CALLER_APP_ID = '0193a000-0000-7000-8000-000000000001';
 
 /** Boots ProvidersModule on Fastify (real DI, real SQLite in memory) and calls the route. */
 async function appWith(
@@ -37,6 +41,18 @@ async function appWith(
     ],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+  // What the global API-key guard leaves on the request: the calling app (the guard is not under test here).
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, _reply, done) => {
+      (request as unknown as AuthenticatedRequest).auth = {
+        kind: 'app',
+        app: { id: CALLER_APP_ID } as App,
+        apiKeyId: 'key-1',
+      };
+      done();
+    });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }));
   app.useGlobalFilters(new HttpErrorFilter());
   await app.init();
@@ -55,7 +71,7 @@ describe('GET /v1/sandbox/messages', () => {
   it('lists what the sandbox sent, newest first, for the phone asked', async () => {
     app = await appWith({ NODE_ENV: 'development' });
     const registry = app.get(ProviderRegistry);
-    const base = { kind: 'text' as const, locale: 'en' };
+    const base = { kind: 'text' as const, locale: 'en', appId: CALLER_APP_ID };
     await registry.sendFirstAvailable({ ...base, to: '+6281212345678', text: 'one' }, [
       Channel.WHATSAPP,
     ]);
@@ -65,6 +81,10 @@ describe('GET /v1/sandbox/messages', () => {
     await registry.sendFirstAvailable({ ...base, to: '+6281212345678', text: 'two' }, [
       Channel.SMS,
     ]);
+    await registry.sendFirstAvailable(
+      { ...base, appId: 'another-app', to: '+6281212345678', text: 'not yours' },
+      [Channel.SMS],
+    );
 
     const response = await app.inject({
       method: 'GET',

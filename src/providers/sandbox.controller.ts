@@ -1,5 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { App } from '../apps/entities/app.entity';
+import { CurrentApp } from '../auth/auth.decorators';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { Channel } from '../verification/verification.types';
 import { ListSandboxMessagesQueryDto, SandboxMessageResponseDto } from './dto/sandbox-message.dto';
@@ -15,13 +17,18 @@ export class SandboxController {
   constructor(private readonly sandbox: SandboxMessagesService) {}
 
   @Get('messages')
-  @ApiOperation({ summary: 'Messages the sandbox provider "sent", newest first' })
+  @ApiOperation({
+    summary: 'Messages the sandbox provider "sent" for the calling app, newest first',
+  })
   @ApiOkResponse({ type: SandboxMessageResponseDto, isArray: true })
   @ApiErrorResponses(400, 401, 404)
   async listMessages(
+    @CurrentApp() app: App,
     @Query() query: ListSandboxMessagesQueryDto,
   ): Promise<SandboxMessageResponseDto[]> {
-    return (await this.sandbox.listFor(query.phone)).map((message) => this.toResponse(message));
+    return (await this.sandbox.listFor(app.id, query.phone)).map((message) =>
+      this.toResponse(message),
+    );
   }
 
   private toResponse(message: SandboxMessage): SandboxMessageResponseDto {

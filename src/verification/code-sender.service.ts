@@ -275,7 +275,7 @@ export class CodeSender {
   ): Promise<Delivery> {
     try {
       const sent = await this.registry.sendFirstAvailable(
-        { ...content, to, locale: verification.locale },
+        { ...content, to, locale: verification.locale, appId: verification.appId },
         channels,
       );
       return {

@@ -25,17 +25,17 @@ export class SandboxMessagesService {
   }
 
   /**
-   * Messages the sandbox "sent", newest first (ids are UUIDv7, so they break ties by time).
-   * `phone` may be spelled as people do (`+62 812…`, `0062…`, or a `+` decoded as a space).
+   * Messages the sandbox "sent" for `appId`, newest first (ids are UUIDv7, so they break ties by
+   * time). `phone` may be spelled as people do (`+62 812…`, `0062…`, or a `+` decoded as a space).
    */
-  async listFor(phone?: string, limit = 50): Promise<SandboxMessage[]> {
+  async listFor(appId: string, phone?: string, limit = 50): Promise<SandboxMessage[]> {
     if (!this.isAvailable()) {
       throw new DomainException(ErrorCode.NOT_FOUND, 'The sandbox is not enabled');
     }
     const to =
       phone === undefined || phone.trim() === '' ? undefined : SandboxMessagesService.e164(phone);
     return this.messages.find({
-      where: to ? { to } : {},
+      where: to ? { appId, to } : { appId },
       order: { createdAt: 'DESC', id: 'DESC' },
       take: Math.min(Math.max(Math.trunc(limit) || 1, 1), MAX_LIMIT),
     });

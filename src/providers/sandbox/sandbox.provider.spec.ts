@@ -73,6 +73,7 @@ describe('SandboxProvider and SandboxMessagesService', () => {
       code: '482913',
       text: 'Your Acme code is 482913.',
       locale: 'en',
+      appId: 'app-1',
     });
 
     expect(result.status).toBe(DeliveryStatus.ACCEPTED);
@@ -81,6 +82,7 @@ describe('SandboxProvider and SandboxMessagesService', () => {
       {
         id: result.messageId.replace(/^sandbox-/, ''),
         to: '+6281212345678',
+        appId: 'app-1',
         channel: 'whatsapp',
         text: 'Your Acme code is 482913.',
         createdAt: 1_735_732_800_000,
@@ -92,45 +94,68 @@ describe('SandboxProvider and SandboxMessagesService', () => {
     const clock = new SteppingClock();
     const whatsapp = new SandboxProvider(Channel.WHATSAPP, repository, clock);
     const sms = new SandboxProvider(Channel.SMS, repository, clock);
-    const base = { kind: 'text' as const, locale: 'en' };
+    const base = { kind: 'text' as const, locale: 'en', appId: 'app-1' };
     await whatsapp.send({
       ...base,
       to: '+6281212345678',
       channel: Channel.WHATSAPP,
       text: 'first',
     });
+    await whatsapp.send({
+      ...base,
+      appId: 'app-2',
+      to: '+6281212345678',
+      channel: Channel.WHATSAPP,
+      text: 'for another app',
+    });
+    await whatsapp.send({
+      ...base,
+      appId: null,
+      to: '+6281212345678',
+      channel: Channel.WHATSAPP,
+      text: 'no app',
+    });
     await whatsapp.send({ ...base, to: '+393331234567', channel: Channel.WHATSAPP, text: 'other' });
     await sms.send({ ...base, to: '+6281212345678', channel: Channel.SMS, text: 'second' });
     const service = moduleRef.get(SandboxMessagesService);
 
-    expect((await service.listFor()).map((m) => m.text)).toEqual(['second', 'other', 'first']);
-    expect((await service.listFor('+6281212345678')).map((m) => m.text)).toEqual([
+    expect((await service.listFor('app-1')).map((m) => m.text)).toEqual([
+      'second',
+      'other',
+      'first',
+    ]);
+    expect((await service.listFor('app-2')).map((m) => m.text)).toEqual(['for another app']);
+    expect((await service.listFor('app-1', '+6281212345678')).map((m) => m.text)).toEqual([
       'second',
       'first',
     ]);
     // `+` in a query string arrives as a space.
-    expect((await service.listFor(' 62 812-1234-5678')).map((m) => m.text)).toEqual([
+    expect((await service.listFor('app-1', ' 62 812-1234-5678')).map((m) => m.text)).toEqual([
       'second',
       'first',
     ]);
-    expect((await service.listFor('+6281212345678', 1)).map((m) => m.text)).toEqual(['second']);
+    expect((await service.listFor('app-1', '+6281212345678', 1)).map((m) => m.text)).toEqual([
+      'second',
+    ]);
   });
 
   it('rejects a phone that is not a number with invalid_phone', async () => {
-    const error = await rejectionOf(moduleRef.get(SandboxMessagesService).listFor('hello'));
+    const error = await rejectionOf(
+      moduleRef.get(SandboxMessagesService).listFor('app-1', 'hello'),
+    );
     expect(error).toBeInstanceOf(DomainException);
     expect((error as DomainException).code).toBe(ErrorCode.INVALID_PHONE);
   });
 
   it('answers not_found when no sandbox provider is in use', async () => {
     sandboxActive = false;
-    const error = await rejectionOf(moduleRef.get(SandboxMessagesService).listFor());
+    const error = await rejectionOf(moduleRef.get(SandboxMessagesService).listFor('app-1'));
     expect((error as DomainException).code).toBe(ErrorCode.NOT_FOUND);
   });
 
   it('answers not_found in production even with a sandbox provider', async () => {
     isProduction = true;
-    const error = await rejectionOf(moduleRef.get(SandboxMessagesService).listFor());
+    const error = await rejectionOf(moduleRef.get(SandboxMessagesService).listFor('app-1'));
     expect((error as DomainException).code).toBe(ErrorCode.NOT_FOUND);
   });
 });

@@ -23,6 +23,7 @@ export class SandboxProvider implements MessagingProvider {
     await this.messages.insert({
       id,
       to: message.to,
+      appId: message.appId ?? null,
       channel: this.channel,
       text: message.text,
       createdAt: this.clock.now(),

@@ -17,6 +17,9 @@ export const en: MessageCatalog = {
   inboundExpired: ({ brand }) =>
     'This verification has expired or was already used. ' + `Please start again in ${app(brand)}.`,
   inboundHelp: ({ brand }) => `To verify your number, use the link from ${app(brand)}.`,
+  inboundRefused: ({ brand }) =>
+    `Sorry, this number cannot be verified for ${app(brand)}. ` +
+    'Please try again later or with another number.',
   otpCode: ({ brand, code }) =>
     `${code} is your ${brand ? `${brand} ` : ''}verification code. Do not share it.`,
 };

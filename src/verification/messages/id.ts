@@ -19,6 +19,9 @@ export const id: MessageCatalog = {
     'Verifikasi ini sudah kedaluwarsa atau sudah digunakan. ' +
     `Silakan mulai lagi dari ${app(brand)}.`,
   inboundHelp: ({ brand }) => `Untuk memverifikasi nomor Anda, gunakan tautan dari ${app(brand)}.`,
+  inboundRefused: ({ brand }) =>
+    `Maaf, nomor ini tidak dapat diverifikasi untuk ${app(brand)}. ` +
+    'Silakan coba lagi nanti atau gunakan nomor lain.',
   otpCode: ({ brand, code }) =>
     `${code} adalah kode verifikasi ${brand ? `${brand} ` : ''}Anda. ` +
     'Jangan berikan kode ini kepada siapa pun.',

@@ -15,6 +15,11 @@ export interface MessageVars {
   inboundExpired: { brand?: string | null };
   /** Reply to a message that carries no token. */
   inboundHelp: { brand?: string | null };
+  /**
+   * Reply when a phone-less verification cannot be completed with the sender's number (country not
+   * allowed for the app, number type refused, too many verifications for the number).
+   */
+  inboundRefused: { brand?: string | null };
   /** Outbound code (SMS, sandbox). */
   otpCode: { brand?: string | null; code: string };
 }

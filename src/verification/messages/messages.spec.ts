@@ -9,6 +9,7 @@ const KEYS: MessageKey[] = [
   'inboundMismatch',
   'inboundExpired',
   'inboundHelp',
+  'inboundRefused',
   'otpCode',
 ];
 
