@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startApp, TestApp } from './support/harness';
 
 /**
@@ -6,7 +7,8 @@ import { startApp, TestApp } from './support/harness';
  * refused with 400 `validation_failed` and nothing is stored.
  */
 describe('Client webhook URLs in production (SSRF)', () => {
-  const adminKey = 'prod-admin-key-0123456789abcdefghijklmnop';
+  // Production refuses placeholder-looking secrets: random ones, as an operator would generate.
+  const adminKey = randomBytes(32).toString('base64url');
   const admin = { Authorization: `Bearer ${adminKey}` };
   let t: TestApp;
 
@@ -14,7 +16,7 @@ describe('Client webhook URLs in production (SSRF)', () => {
     t = await startApp({
       NODE_ENV: 'production',
       ADMIN_API_KEY: adminKey,
-      OTP_PEPPER: 'prod-pepper-0123456789abcdefghijklmnopqrs',
+      OTP_PEPPER: randomBytes(32).toString('base64url'),
       WHATSAPP_PROVIDER: 'meta',
       META_API_BASE_URL: 'http://127.0.0.1:9',
       META_ACCESS_TOKEN: 'prod-access-token',
@@ -23,7 +25,6 @@ describe('Client webhook URLs in production (SSRF)', () => {
       META_VERIFY_TOKEN: 'prod-verify-token',
       SMS_PROVIDER: 'none',
       WHATSAPP_BUSINESS_NUMBER: '+15550001111',
-      DEMO_ENABLED: 'false',
     });
   });
   afterAll(async () => t.close());
