@@ -37,7 +37,7 @@ async function tenantWithReceiver(
  * Resolves once all of them are in the outbox.
  */
 async function queueExpiries(t: TestApp, tenant: TestTenant, count: number): Promise<void> {
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const batch = Math.min(20, count - done);
     await Promise.all(
       Array.from({ length: batch }, () =>
@@ -51,11 +51,7 @@ async function queueExpiries(t: TestApp, tenant: TestTenant, count: number): Pro
     "UPDATE verifications SET created_at = created_at - 3600000, expires_at = expires_at - 3600000 WHERE app_id = ? AND status = 'pending'",
     [tenant.appId],
   );
-  await waitFor(
-    async () => (await outboxCount(t, tenant.appId)) === count,
-    30_000,
-    100,
-  );
+  await waitFor(async () => (await outboxCount(t, tenant.appId)) === count, 30_000, 100);
 }
 
 async function outboxCount(t: TestApp, appId: string, status?: string): Promise<number> {
@@ -94,7 +90,7 @@ describe('Client webhooks: fair dispatch across apps', () => {
   });
   afterAll(async () => receiver.stop());
 
-  describe('one instance, per-app cap of 3', () => {
+  describe('one instance, per-app cap of 3, breaker out of reach', () => {
     let t: TestApp;
 
     beforeAll(async () => {
@@ -103,8 +99,8 @@ describe('Client webhooks: fair dispatch across apps', () => {
           ...BASE,
           WEBHOOK_MAX_IN_FLIGHT_PER_APP: String(PER_APP_CAP),
           WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s,1s,1s,1s,1s',
-          WEBHOOK_BREAKER_FAILURES: '5',
-          WEBHOOK_BREAKER_COOLDOWN: '30s',
+          // The breaker stays out of it here: fairness alone must keep the other apps on time.
+          WEBHOOK_BREAKER_FAILURES: '1000',
         },
         databaseUrl,
       );
@@ -115,9 +111,7 @@ describe('Client webhooks: fair dispatch across apps', () => {
       const a = await tenantWithReceiver(t, receiver);
       const b = await tenantWithReceiver(t, receiver);
       receiver.hang(a.url);
-      const setupStarted = Date.now();
       await queueExpiries(t, a.tenant, 500);
-      console.log(`500 expiries queued in ${Date.now() - setupStarted} ms`);
       await waitFor(() => receiver.concurrency(a.url).open > 0, 5000);
       expect(await outboxCount(t, a.tenant.appId, 'pending')).toBe(500);
 
@@ -128,11 +122,13 @@ describe('Client webhooks: fair dispatch across apps', () => {
         30_000,
       );
       const latencyMs = hook.receivedAt - approvedAt;
+      if (process.env.FAIRNESS_REPORT)
+        console.log(`verification.approved of app B after ${latencyMs} ms`);
       expect(hook.body?.type).toBe('verification.approved');
       expect(hook.status).toBe(200);
       expect(latencyMs).toBeLessThan(5000);
-      // The hanging app never had more than its cap open, and is still owed its deliveries.
-      expect(receiver.concurrency(a.url).maxOpen).toBeLessThanOrEqual(PER_APP_CAP);
+      // Meanwhile the hanging app had its cap of requests open, never more, and is still owed every delivery.
+      expect(receiver.concurrency(a.url).maxOpen).toBe(PER_APP_CAP);
       expect(await outboxCount(t, a.tenant.appId, 'pending')).toBe(500);
     }, 120_000);
 

@@ -10,9 +10,7 @@ import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 
 /** The breaker of one app's endpoint as the dispatcher sees it before a round. */
 export type EndpointState =
-  | { kind: 'closed' }
-  | { kind: 'parked'; until: number }
-  | { kind: 'half-open'; trips: number };
+  { kind: 'closed' } | { kind: 'parked'; until: number } | { kind: 'half-open'; trips: number };
 
 /** A half-open probe this instance claimed: only it may send, and only it may re-park or close on its outcome. */
 export interface ProbeClaim {

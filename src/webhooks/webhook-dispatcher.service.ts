@@ -164,7 +164,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     }
     const allotments = new Map<string, number>();
     for (const [appId] of probes) allotments.set(appId, 1);
-    for (let dealt = true; dealt && free > 0; ) {
+    for (let dealt = true; dealt && free > 0;) {
       dealt = false;
       for (const [appId, left] of room) {
         if (free <= 0) break;

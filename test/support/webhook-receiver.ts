@@ -82,12 +82,15 @@ export class WebhookReceiver {
           receivedAt: Date.now(),
         });
         if (route?.hang) return;
-        setTimeout(() => {
-          if (!res.destroyed)
-            res
-              .writeHead(status, { 'content-type': 'text/plain' })
-              .end(status < 300 ? 'ok' : 'nope');
-        }, this.delayMs + (route?.delayMs ?? 0));
+        setTimeout(
+          () => {
+            if (!res.destroyed)
+              res
+                .writeHead(status, { 'content-type': 'text/plain' })
+                .end(status < 300 ? 'ok' : 'nope');
+          },
+          this.delayMs + (route?.delayMs ?? 0),
+        );
       });
     });
     server.on('connection', (socket) => {
