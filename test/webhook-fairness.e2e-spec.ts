@@ -216,4 +216,56 @@ describe('Client webhooks: fair dispatch across apps', () => {
       expect(Number(closed.trips)).toBe(0);
     }, 60_000);
   });
+
+  describe('circuit breaker shared by two instances', () => {
+    it('keeps a parked endpoint parked on every instance and lets exactly one of them probe', async () => {
+      const env = {
+        ...BASE,
+        WEBHOOK_MAX_IN_FLIGHT_PER_APP: '1',
+        WEBHOOK_RETRY_SCHEDULE: Array(20).fill('100ms').join(','),
+        WEBHOOK_BREAKER_FAILURES: '3',
+        WEBHOOK_BREAKER_COOLDOWN: '2s',
+        WEBHOOK_BREAKER_MAX_COOLDOWN: '8s',
+      };
+      const first = await startApp(env, databaseUrl);
+      const second = await startApp(env, databaseUrl);
+      try {
+        const e = await tenantWithReceiver(first, receiver);
+        receiver.failAll(e.url, 503);
+        await queueExpiries(first, e.tenant, 6);
+        const parkedUntil = async (): Promise<number | null> => {
+          const rows: { parked_until: string | number | null }[] = await first.app
+            .get(DataSource)
+            .query('SELECT parked_until FROM webhook_endpoints WHERE app_id = ?', [e.tenant.appId]);
+          return rows[0]?.parked_until == null ? null : Number(rows[0].parked_until);
+        };
+        await waitFor(async () => (await parkedUntil()) !== null, 10_000, 20);
+        await sleep(100);
+        // 3 failures trip it; the other instance may have had one more attempt out by then.
+        const atPark = receiver.at(e.url).length;
+        expect(atPark).toBeGreaterThanOrEqual(3);
+        expect(atPark).toBeLessThanOrEqual(5);
+        await sleep(1200);
+        expect(receiver.at(e.url)).toHaveLength(atPark);
+
+        // Cool-down over: one probe from one of the two, then 4 s parked again.
+        await waitFor(() => receiver.at(e.url).length > atPark, 5000, 10);
+        await sleep(1500);
+        expect(receiver.at(e.url)).toHaveLength(atPark + 1);
+
+        receiver.failAll(e.url, null);
+        await waitFor(
+          async () => (await outboxCount(first, e.tenant.appId, 'succeeded')) === 6,
+          15_000,
+        );
+        const hooks = receiver.at(e.url);
+        expect(hooks.slice(0, atPark + 1).every((h) => h.status === 503)).toBe(true);
+        expect(hooks.slice(atPark + 1).map((h) => h.status)).toEqual(Array(6).fill(200));
+        expect(new Set(hooks.slice(atPark + 1).map((h) => h.headers['webhook-id'])).size).toBe(6);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    }, 60_000);
+  });
 });
