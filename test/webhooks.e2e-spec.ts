@@ -433,7 +433,7 @@ describe('Client webhooks', () => {
                 .get(WebhookDeliveryRepository)
                 .leaseDue(
                   now,
-                  8,
+                  new Map([[tenant.appId, 8]]),
                   now + 60_000,
                   () => `race-${n}-${round}-${Math.random().toString(16).slice(2, 10)}`,
                 ),

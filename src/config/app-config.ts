@@ -63,6 +63,20 @@ export interface FraudConfig {
   velocityBlockMs: number;
 }
 
+/** Fair client-webhook dispatch: concurrency caps and the per-endpoint circuit breaker. */
+export interface WebhookDispatchConfig {
+  /** Deliveries in flight per instance, all apps together. */
+  maxInFlight: number;
+  /** Deliveries in flight per instance for one app (a hanging endpoint holds at most this many). */
+  maxInFlightPerApp: number;
+  /** Consecutive failed attempts (errors, non-2xx, timeouts) that park an endpoint. */
+  breakerFailures: number;
+  /** First cool-down of a parked endpoint; doubles after every failed probe. */
+  breakerCooldownMs: number;
+  /** Longest cool-down. */
+  breakerMaxCooldownMs: number;
+}
+
 export interface AppConfig {
   nodeEnv: string;
   isProduction: boolean;
@@ -88,6 +102,7 @@ export interface AppConfig {
   webhookRetryScheduleMs: number[];
   webhookTimeoutMs: number;
   webhookDispatchIntervalMs: number;
+  webhookDispatch: WebhookDispatchConfig;
   otpHasher: OtpHasherName;
   otpPepper: string;
   otpHashCost: number;
@@ -557,6 +572,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookRetryScheduleMs,
     webhookTimeoutMs: read.duration('WEBHOOK_TIMEOUT', '10s'),
     webhookDispatchIntervalMs: read.duration('WEBHOOK_DISPATCH_INTERVAL', '1s'),
+    webhookDispatch: {
+      maxInFlight: read.int('WEBHOOK_MAX_IN_FLIGHT', 32, 1, 1000),
+      maxInFlightPerApp: read.int('WEBHOOK_MAX_IN_FLIGHT_PER_APP', 4, 1, 1000),
+      breakerFailures: read.int('WEBHOOK_BREAKER_FAILURES', 5, 1, 1000),
+      breakerCooldownMs: read.duration('WEBHOOK_BREAKER_COOLDOWN', '30s'),
+      breakerMaxCooldownMs: read.duration('WEBHOOK_BREAKER_MAX_COOLDOWN', '30m'),
+    },
     otpHasher: read.oneOf<OtpHasherName>('OTP_HASHER', ['hmac-sha256', 'bcrypt'], 'hmac-sha256'),
     otpPepper: otpPepper!,
     otpHashCost: read.int('OTP_HASH_COST', 10, 4, 15),

@@ -10,6 +10,7 @@ import { VerificationMessage } from '../verification/entities/verification-messa
 import { Verification } from '../verification/entities/verification.entity';
 import { WebhookAttempt } from '../webhooks/entities/webhook-attempt.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/entities/webhook-endpoint.entity';
 
 /** Every entity of the service, registered once with the data source. */
 export const ENTITIES = [
@@ -22,6 +23,7 @@ export const ENTITIES = [
   InboundSender,
   WebhookDelivery,
   WebhookAttempt,
+  WebhookEndpoint,
   AuditEvent,
   SandboxMessage,
   ...AbuseEntities,

@@ -26,6 +26,9 @@ export interface AttemptRecord {
   at: number;
 }
 
+/** Apps per candidate query (SQLite allows at most 500 terms in a compound SELECT). */
+const PICK_CHUNK = 100;
+
 const DUE = `status = '${WebhookDeliveryStatus.PENDING}' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)`;
 
 /** Storage of the client-webhook outbox: leasing due rows, writing attempts back, and the app-scoped reads. */
@@ -34,39 +37,76 @@ export class WebhookDeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Leases up to `max` due deliveries, oldest first. Each lease is one conditional UPDATE checked by
-   * affected rows, so of several instances polling one database exactly one wins each row (SQLite and
-   * MySQL/MariaDB alike). A lease that is never released (crash, kill -9) expires at `leaseUntil`.
+   * The apps that have deliveries due now, in app id order (the dispatcher rotates through them).
+   * One query whatever the number of apps.
+   * A covering range scan of `idx_webhook_deliveries_pending_app` over pending rows only, on SQLite
+   * and MariaDB alike: its cost follows the backlog, never the delivered history.
+   */
+  async appsWithDueWork(now: number): Promise<string[]> {
+    const rows: { app_id: string }[] = await this.dataSource.query(
+      `SELECT app_id FROM webhook_deliveries WHERE status = '${WebhookDeliveryStatus.PENDING}' AND next_attempt_at <= ? GROUP BY status, app_id`,
+      [now],
+    );
+    // Sorted here (binary order) rather than by the database's collation, so rotation is the same on every engine.
+    return rows.map((row) => row.app_id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /**
+   * Leases, for each app of `allotments`, up to its allotment of due deliveries in due order
+   * (`next_attempt_at`, then id). Candidates come from one query per {@link PICK_CHUNK} apps, a
+   * UNION ALL of bounded per-app picks on `idx_webhook_deliveries_pending_app`. Each lease is one
+   * conditional UPDATE checked by affected rows, so of several instances polling one database exactly
+   * one wins each row (SQLite and MySQL/MariaDB alike). A lease that is never released (crash,
+   * kill -9) expires at `leaseUntil`. Returned in the order of `allotments`, then due order.
    */
   async leaseDue(
     now: number,
-    max: number,
+    allotments: ReadonlyMap<string, number>,
     leaseUntil: number,
     newToken: () => string,
   ): Promise<LeasedDelivery[]> {
-    const limit = Math.max(1, Math.floor(max)) * 2;
-    const candidates: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM webhook_deliveries WHERE ${DUE} ORDER BY created_at, id LIMIT ${limit}`,
-      [now, now],
-    );
+    const apps = [...allotments.entries()].filter(([, n]) => n > 0);
+    const candidates: { id: string; app_id: string }[] = [];
+    for (let i = 0; i < apps.length; i += PICK_CHUNK) {
+      const chunk = apps.slice(i, i + PICK_CHUNK);
+      const picks = chunk.map(
+        ([, n], k) =>
+          `SELECT id, app_id FROM (SELECT id, app_id FROM webhook_deliveries WHERE status = '${WebhookDeliveryStatus.PENDING}' AND app_id = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?) ORDER BY next_attempt_at, id LIMIT ${Math.floor(n) + 2}) pick${k}`,
+      );
+      candidates.push(
+        ...((await this.dataSource.query(
+          picks.join(' UNION ALL '),
+          chunk.flatMap(([appId]) => [appId, now, now]),
+        )) as { id: string; app_id: string }[]),
+      );
+    }
     const tokens = new Map<string, string>();
-    for (const { id } of candidates) {
-      if (tokens.size >= max) break;
+    const won = new Map<string, number>();
+    for (const { id, app_id: appId } of candidates) {
+      if ((won.get(appId) ?? 0) >= (allotments.get(appId) ?? 0)) continue;
       const token = newToken();
-      const won = await execute(
+      const changed = await execute(
         this.dataSource.manager,
         `UPDATE webhook_deliveries SET locked_until = ?, locked_by = ?, updated_at = ? WHERE id = ? AND ${DUE}`,
         [leaseUntil, token, now, id, now, now],
       );
-      if (won === 1) tokens.set(id, token);
+      if (changed !== 1) continue;
+      tokens.set(id, token);
+      won.set(appId, (won.get(appId) ?? 0) + 1);
     }
     if (tokens.size === 0) return [];
     const rows = await this.dataSource
       .getRepository(WebhookDelivery)
       .findBy({ id: In([...tokens.keys()]) });
+    const order = new Map(apps.map(([appId], i) => [appId, i]));
     return rows
       .filter((row) => row.lockedBy === tokens.get(row.id))
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      .sort(
+        (a, b) =>
+          order.get(a.appId)! - order.get(b.appId)! ||
+          a.nextAttemptAt - b.nextAttemptAt ||
+          (a.id < b.id ? -1 : 1),
+      )
       .map((delivery) => ({ delivery, leaseToken: tokens.get(delivery.id)! }));
   }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WebhookCircuitBreaker } from './webhook-circuit-breaker';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -12,6 +13,7 @@ import { WebhooksCoreModule } from './webhooks-core.module';
   controllers: [WebhookDeliveriesController],
   providers: [
     WebhookDispatcher,
+    WebhookCircuitBreaker,
     WebhookDeliveryRepository,
     WebhookDeliveriesService,
     WebhookHttpClient,

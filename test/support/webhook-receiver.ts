@@ -12,6 +12,8 @@ export interface ReceivedWebhook {
   /** Index (in the list given to {@link WebhookReceiver.expect}) of every secret whose signature verified. */
   verifiedWith: number[];
   status: number;
+  /** `Date.now()` when the request was complete. */
+  receivedAt: number;
 }
 
 export interface WebhookBody {
@@ -24,12 +26,21 @@ interface Route {
   secrets: string[];
   failures: number[];
   failAll: number | null;
+  /** Accept the request and never answer (until the client gives up or the receiver stops). */
+  hang: boolean;
+  /** Delay of this path's answers (added to the receiver-wide `delayMs`). */
+  delayMs: number;
+  /** Requests of this path currently open (received, connection not yet closed). */
+  open: number;
+  /** The most requests of this path that were open at once. */
+  maxOpen: number;
 }
 
 /**
  * A client's webhook endpoint on 127.0.0.1 (port 0). Each test registers a path with the secrets it
  * expects; every request is verified with `standardwebhooks` against each of them and recorded. A path
- * can be told to fail its next requests or all of them; `delayMs` slows every answer.
+ * can be told to fail its next requests or all of them, to answer slowly or to hang (accept and
+ * never answer); `delayMs` slows every answer. Open requests are counted per path.
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
@@ -42,6 +53,12 @@ export class WebhookReceiver {
 
   async start(): Promise<string> {
     const server = createServer((req, res) => {
+      const opened = this.routes.get(req.url ?? '/');
+      if (opened) {
+        opened.open += 1;
+        opened.maxOpen = Math.max(opened.maxOpen, opened.open);
+        res.on('close', () => (opened.open -= 1));
+      }
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
@@ -55,13 +72,25 @@ export class WebhookReceiver {
           ? (route.failures.shift() ?? route.failAll ?? (verifiedWith.length > 0 ? 200 : 401))
           : 404;
         const body = verifiedWith.length > 0 ? (JSON.parse(rawBody) as WebhookBody) : null;
-        this.received.push({ path, headers: req.headers, rawBody, body, verifiedWith, status });
-        setTimeout(() => {
-          if (!res.destroyed)
-            res
-              .writeHead(status, { 'content-type': 'text/plain' })
-              .end(status < 300 ? 'ok' : 'nope');
-        }, this.delayMs);
+        this.received.push({
+          path,
+          headers: req.headers,
+          rawBody,
+          body,
+          verifiedWith,
+          status,
+          receivedAt: Date.now(),
+        });
+        if (route?.hang) return;
+        setTimeout(
+          () => {
+            if (!res.destroyed)
+              res
+                .writeHead(status, { 'content-type': 'text/plain' })
+                .end(status < 300 ? 'ok' : 'nope');
+          },
+          this.delayMs + (route?.delayMs ?? 0),
+        );
       });
     });
     server.on('connection', (socket) => {
@@ -86,7 +115,15 @@ export class WebhookReceiver {
   expect(secrets: string[]): string {
     this.counter += 1;
     const path = `/hooks/${this.counter}`;
-    this.routes.set(path, { secrets, failures: [], failAll: null });
+    this.routes.set(path, {
+      secrets,
+      failures: [],
+      failAll: null,
+      hang: false,
+      delayMs: 0,
+      open: 0,
+      maxOpen: 0,
+    });
     return `${this.base}${path}`;
   }
 
@@ -100,6 +137,22 @@ export class WebhookReceiver {
 
   failAll(url: string, status: number | null): void {
     this.route(url).failAll = status;
+  }
+
+  /** The path accepts requests and never answers them (`false` answers again). */
+  hang(url: string, hang = true): void {
+    this.route(url).hang = hang;
+  }
+
+  /** Every answer of the path waits `ms` more. */
+  slow(url: string, ms: number): void {
+    this.route(url).delayMs = ms;
+  }
+
+  /** Requests of the path open now, and the most that were open at once. */
+  concurrency(url: string): { open: number; maxOpen: number } {
+    const { open, maxOpen } = this.route(url);
+    return { open, maxOpen };
   }
 
   at(url: string): ReceivedWebhook[] {

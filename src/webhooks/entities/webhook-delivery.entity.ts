@@ -15,6 +15,7 @@ export enum WebhookDeliveryStatus {
 @Index('idx_webhook_deliveries_due', ['status', 'nextAttemptAt'])
 @Index('idx_webhook_deliveries_app', ['appId', 'id'])
 @Index('idx_webhook_deliveries_app_status', ['appId', 'status', 'id'])
+@Index('idx_webhook_deliveries_pending_app', ['status', 'appId', 'nextAttemptAt', 'id'])
 export class WebhookDelivery {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
