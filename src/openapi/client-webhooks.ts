@@ -1,7 +1,4 @@
-import {
-  OperationObject,
-  WebhooksObject,
-} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OperationObject, WebhooksObject } from '@nestjs/swagger';
 import { WebhookEventType } from '../webhooks/webhook-events';
 
 const WHEN: Record<
