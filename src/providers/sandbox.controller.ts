@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { App } from '../apps/entities/app.entity';
-import { CurrentApp } from '../auth/auth.decorators';
+import { Auth, CurrentApp } from '../auth/auth.decorators';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { Channel } from '../verification/verification.types';
 import { ListSandboxMessagesQueryDto, SandboxMessageResponseDto } from './dto/sandbox-message.dto';
@@ -9,15 +9,15 @@ import { SandboxMessage } from './entities/sandbox-message.entity';
 import { SandboxMessagesService } from './sandbox/sandbox-messages.service';
 
 /** Development only: what the sandbox providers "sent". Answers 404 in production or without a sandbox. */
-// auth: applied globally (app API key guard), nothing to do here.
 @ApiTags('sandbox')
-@ApiBearerAuth()
+@Auth('app')
 @Controller('v1/sandbox')
 export class SandboxController {
   constructor(private readonly sandbox: SandboxMessagesService) {}
 
   @Get('messages')
   @ApiOperation({
+    operationId: 'listSandboxMessages',
     summary: 'Messages the sandbox provider "sent" for the calling app, newest first',
   })
   @ApiOkResponse({ type: SandboxMessageResponseDto, isArray: true })

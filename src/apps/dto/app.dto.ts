@@ -83,6 +83,9 @@ export class CreateAppDto {
   @ApiPropertyOptional({
     description: 'Where client webhooks are POSTed (https in production).',
     example: 'https://api.acme.test/hooks/wa-verify',
+    type: 'string',
+    format: 'uri',
+    maxLength: 2048,
     nullable: true,
   })
   @IsOptional()
@@ -93,6 +96,9 @@ export class CreateAppDto {
   @ApiPropertyOptional({
     description: 'Brand shown in messages to the person.',
     example: 'Acme',
+    type: 'string',
+    minLength: 1,
+    maxLength: 60,
     nullable: true,
   })
   @IsOptional()
@@ -102,9 +108,10 @@ export class CreateAppDto {
   brandName?: string | null;
 
   @ApiPropertyOptional({
-    description: 'Locale used when a verification names none.',
+    description: 'Locale used when a verification names none. Default `en`.',
     example: 'en',
-    default: 'en',
+    type: 'string',
+    pattern: '^[a-z]{2,3}([-_][A-Za-z]{2,4})?$',
   })
   @IsOptional()
   @Matches(/^[a-z]{2,3}([-_][A-Za-z]{2,4})?$/)
@@ -122,7 +129,13 @@ export class CreateAppDto {
   @Matches(/^[A-Za-z]{2}$/, { each: true })
   allowedCountries?: string[] | null;
 
-  @ApiPropertyOptional({ description: 'Default code length (4..10).', example: 6, default: 6 })
+  @ApiPropertyOptional({
+    description: 'Default code length (4..10). Default 6.',
+    example: 6,
+    type: 'integer',
+    minimum: 4,
+    maximum: 10,
+  })
   @IsOptional()
   @IsInt()
   @Min(4)
@@ -130,9 +143,11 @@ export class CreateAppDto {
   codeLength?: number;
 
   @ApiPropertyOptional({
-    description: 'Default time to live of a verification in seconds (60..3600).',
+    description: 'Default time to live of a verification in seconds (60..3600). Default 600.',
     example: 600,
-    default: 600,
+    type: 'integer',
+    minimum: 60,
+    maximum: 3600,
   })
   @IsOptional()
   @IsInt()
@@ -144,6 +159,9 @@ export class CreateAppDto {
     description:
       'Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).',
     example: 5,
+    type: 'integer',
+    minimum: 1,
+    maximum: 100000,
     nullable: true,
   })
   @IsOptional()
@@ -156,6 +174,9 @@ export class CreateAppDto {
     description:
       'Verifications one phone may get per 24 hours (default from RATE_LIMIT_PHONE_PER_DAY).',
     example: 20,
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000000,
     nullable: true,
   })
   @IsOptional()
@@ -165,7 +186,7 @@ export class CreateAppDto {
   phoneLimitPerDay?: number | null;
 
   @ApiPropertyOptional({
-    description: `Test numbers (at most ${MAX_TEST_NUMBERS}, each phone once): phones that never get a message and accept their fixed code, for CI and app-store review. They skip every per-phone limit and the velocity guard, and their verifications are marked as tests. Honoured outside production always, in production only with \`testNumbersInProduction\`. On PATCH the list replaces the previous one; \`null\` or \`[]\` removes them all.`,
+    description: `Test numbers (at most ${MAX_TEST_NUMBERS}, each phone once): phones that never get a message and accept their fixed code, for CI and app-store review. They skip the velocity guard and the country checks (and, outside production, the per-phone limits), and their verifications are marked as tests. Honoured outside production always, in production only with \`testNumbersInProduction\`. On PATCH the list replaces the previous one; \`null\` or \`[]\` removes them all.`,
     type: [TestNumberDto],
     nullable: true,
     maxItems: MAX_TEST_NUMBERS,
@@ -180,9 +201,8 @@ export class CreateAppDto {
 
   @ApiPropertyOptional({
     description:
-      'Honour the test numbers when NODE_ENV is production too (e.g. for an app-store reviewer). When false, a test number is an ordinary number in production: a real message, every limit.',
+      'Honour the test numbers when NODE_ENV is production too (e.g. for an app-store reviewer); false when not given. When false, a test number is an ordinary number in production: a real message, every limit.',
     example: false,
-    default: false,
   })
   @IsOptional()
   @IsBoolean()
@@ -267,17 +287,17 @@ export class AppResponseDto {
   })
   allowedCountries: string[] | null;
 
-  @ApiProperty({ description: 'Default code length.', example: 6 })
+  @ApiProperty({ description: 'Default code length.', example: 6, type: 'integer' })
   codeLength: number;
 
-  @ApiProperty({ description: 'Default time to live in seconds.', example: 600 })
+  @ApiProperty({ description: 'Default time to live in seconds.', example: 600, type: 'integer' })
   ttlSeconds: number;
 
   @ApiProperty({
     description: 'Per-phone limit per 15 minutes (null: service default).',
     example: 5,
     nullable: true,
-    type: Number,
+    type: 'integer',
   })
   phoneLimitPer15Minutes: number | null;
 
@@ -285,7 +305,7 @@ export class AppResponseDto {
     description: 'Per-phone limit per 24 hours (null: service default).',
     example: 20,
     nullable: true,
-    type: Number,
+    type: 'integer',
   })
   phoneLimitPerDay: number | null;
 
