@@ -1,0 +1,105 @@
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import type { components } from './schema';
+
+export { WebhookVerificationError } from 'standardwebhooks';
+
+/** The verification object a client webhook carries in `data`. */
+type Verification = components['schemas']['VerificationResponseDto'];
+
+/** The client-webhook event types. */
+export const WEBHOOK_EVENT_TYPES = [
+  'verification.approved',
+  'verification.failed',
+  'verification.expired',
+  'verification.max_attempts_reached',
+  'verification.delivery_updated',
+  'verification.inbound_mismatch',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** A verified client webhook: `{ type, timestamp, data }`, `data` being the verification. */
+export interface WebhookEvent {
+  type: WebhookEventType;
+  /** When the event happened (ISO 8601). */
+  timestamp: string;
+  data: Verification;
+}
+
+/**
+ * The request headers: Node's `req.headers` (`IncomingHttpHeaders`), a Fetch `Headers`, or a plain
+ * object. Only `webhook-id`, `webhook-timestamp` and `webhook-signature` are read.
+ */
+export type WebhookHeaders =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * Verifies a client webhook (Standard Webhooks: HMAC-SHA256 over `id.timestamp.body` with the app's
+ * `whsec_…` secret, timestamp within 5 minutes) and returns its event; throws
+ * {@link WebhookVerificationError} when the signature, the timestamp or the body is wrong.
+ *
+ * `rawBody` must be the bytes exactly as received (a `Buffer` from `express.raw()`, Fastify's
+ * `rawBody`, `await request.text()`…): JSON that was parsed and serialised again no longer matches
+ * the signature. After a secret rotation both the new and the previous secret sign for 24 h, so
+ * either one verifies.
+ */
+export function verifyWebhook(
+  secret: string,
+  rawBody: string | Uint8Array,
+  headers: WebhookHeaders,
+): WebhookEvent {
+  // The signature covers the body as UTF-8 text; decode bytes here rather than trusting a caller's
+  // re-serialised JSON.
+  const payload = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
+  const event = new Webhook(secret).verify(payload, {
+    'webhook-id': header(headers, 'webhook-id'),
+    'webhook-timestamp': header(headers, 'webhook-timestamp'),
+    'webhook-signature': header(headers, 'webhook-signature'),
+  });
+  if (!isWebhookEvent(event)) throw new WebhookVerificationError('Unexpected webhook body');
+  return event;
+}
+
+function header(headers: WebhookHeaders, name: string): string {
+  const value = isFetchHeaders(headers) ? headers.get(name) : lookup(headers, name);
+  if (!value) throw new WebhookVerificationError(`Missing ${name} header`);
+  return value;
+}
+
+function isFetchHeaders(headers: WebhookHeaders): headers is { get(name: string): string | null } {
+  return 'get' in headers && typeof headers.get === 'function';
+}
+
+function lookup(
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+  name: string,
+): string | null {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue;
+    if (typeof value === 'string') return value;
+    if (value?.length === 1) return value[0] ?? null;
+  }
+  return null;
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES);
+
+/** Checks the envelope (the signature already proved that wa-verify sent it). */
+function isWebhookEvent(body: unknown): body is WebhookEvent {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    'type' in body &&
+    typeof body.type === 'string' &&
+    EVENT_TYPES.has(body.type) &&
+    'timestamp' in body &&
+    typeof body.timestamp === 'string' &&
+    'data' in body &&
+    typeof body.data === 'object' &&
+    body.data !== null &&
+    'id' in body.data &&
+    typeof body.data.id === 'string' &&
+    'status' in body.data &&
+    typeof body.data.status === 'string'
+  );
+}
