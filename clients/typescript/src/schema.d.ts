@@ -512,7 +512,7 @@ export interface components {
              * @default en
              * @example en
              */
-            defaultLocale: string;
+            defaultLocale?: string;
             /**
              * @description ISO 3166-1 alpha-2 countries phones may belong to; empty or null allows all.
              * @example [
@@ -526,13 +526,13 @@ export interface components {
              * @default 6
              * @example 6
              */
-            codeLength: number;
+            codeLength?: number;
             /**
              * @description Default time to live of a verification in seconds (60..3600).
              * @default 600
              * @example 600
              */
-            ttlSeconds: number;
+            ttlSeconds?: number;
             /**
              * @description Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).
              * @example 5
@@ -747,7 +747,7 @@ export interface components {
              * @default en
              * @example en
              */
-            defaultLocale: string;
+            defaultLocale?: string;
             /**
              * @description ISO 3166-1 alpha-2 countries phones may belong to; empty or null allows all.
              * @example [
@@ -761,13 +761,13 @@ export interface components {
              * @default 6
              * @example 6
              */
-            codeLength: number;
+            codeLength?: number;
             /**
              * @description Default time to live of a verification in seconds (60..3600).
              * @default 600
              * @example 600
              */
-            ttlSeconds: number;
+            ttlSeconds?: number;
             /**
              * @description Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).
              * @example 5
@@ -843,14 +843,14 @@ export interface components {
              * @example outbound
              * @enum {string}
              */
-            flow: "outbound" | "inbound";
+            flow?: "outbound" | "inbound";
             /**
              * @description Channel of the first message.
              * @default whatsapp
              * @example whatsapp
              * @enum {string}
              */
-            channel: "whatsapp" | "sms";
+            channel?: "whatsapp" | "sms";
             /**
              * @description Channels to try, in order, when the first cannot deliver the code. None unless asked.
              * @example [
@@ -879,7 +879,7 @@ export interface components {
              * @example confirm
              * @enum {string}
              */
-            inboundReply: "confirm" | "code";
+            inboundReply?: "confirm" | "code";
             /**
              * @description Any JSON object of at most 2 KB, echoed in client webhooks.
              * @example {
