@@ -12,6 +12,7 @@ import {
   WebhookVerificationError,
   type WaVerifyClient,
 } from '../src';
+import { buildSignupBackend } from '../examples/signup-backend';
 
 /** One request the receiver got: the body bytes as sent, and Node's request headers. */
 export interface ReceivedRequest {
@@ -177,4 +178,79 @@ export function describeClientFlows(env: () => ClientFlowsEnv): void {
       'Missing webhook-signature header',
     );
   });
+
+  it('the README sign-up backend: a code by WhatsApp, then the wa.me link flow, and its raw-body webhook route', async () => {
+    const backend = buildSignupBackend(client, webhookSecret);
+    const post = async (url: string, payload: object) => {
+      const res = await backend.inject({ method: 'POST', url, payload });
+      const body: unknown = res.json();
+      return { status: res.statusCode, body };
+    };
+
+    const phone = env().newPhone();
+    const started = await post('/signup/phone', { phone, method: 'code' });
+    expect(started).toEqual({
+      status: 201,
+      body: { signupId: expect.any(String), expiresAt: expect.any(String) },
+    });
+    const signupId = stringField(started.body, 'signupId');
+    const code = await sandboxCode(phone);
+    const wrong = code === '000000' ? '111111' : '000000';
+    await expect(post('/signup/verify', { signupId, code: wrong })).resolves.toEqual({
+      status: 200,
+      body: { verified: false, status: 'pending', attemptsRemaining: 4 },
+    });
+    await expect(post('/signup/verify', { signupId, code })).resolves.toEqual({
+      status: 200,
+      body: { verified: true, userId: expect.any(String), phone, sessionToken: expect.any(String) },
+    });
+    await expect(post('/signup/verify', { signupId, code })).resolves.toEqual({
+      status: 409,
+      body: { error: 'verification_not_pending', status: 'approved' },
+    });
+
+    // The wa.me flow: the app opens the link, the person sends the prefilled text.
+    const linked = await post('/signup/phone', {});
+    expect(linked.status).toBe(201);
+    const inboundId = stringField(linked.body, 'signupId');
+    const text = new URL(stringField(linked.body, 'waLink')).searchParams.get('text');
+    if (text === null) throw new Error('the wa.me link carries the prefilled text');
+    await expect(post('/signup/verify', { signupId: inboundId })).resolves.toEqual({
+      status: 200,
+      body: { verified: false, status: 'pending' },
+    });
+    const person = env().newPhone();
+    await unwrap(client.POST('/v1/sandbox/inbound', { body: { from: person, text } }));
+    await expect(post('/signup/verify', { signupId: inboundId })).resolves.toMatchObject({
+      status: 200,
+      body: { verified: true, phone: person },
+    });
+
+    // wa-verify's webhook for that sign-up, replayed into the backend's route byte for byte.
+    const hook = await env().waitFor(() =>
+      endpoint.received().find((request) => request.rawBody.includes(inboundId)),
+    );
+    const headers = {
+      'content-type': 'application/json',
+      'webhook-id': stringField(hook.headers, 'webhook-id'),
+      'webhook-timestamp': stringField(hook.headers, 'webhook-timestamp'),
+      'webhook-signature': stringField(hook.headers, 'webhook-signature'),
+    };
+    const deliver = async (payload: string) =>
+      (await backend.inject({ method: 'POST', url: '/webhooks/wa-verify', headers, payload }))
+        .statusCode;
+    await expect(deliver(hook.rawBody)).resolves.toBe(204);
+    // Re-serialised JSON (other spacing) is not the signed bytes.
+    await expect(deliver(JSON.stringify(JSON.parse(hook.rawBody), null, 1))).resolves.toBe(401);
+    await backend.close();
+  });
+}
+
+function stringField(value: unknown, key: string): string {
+  const field: unknown =
+    typeof value === 'object' && value !== null
+      ? Object.entries(value).find(([k]) => k === key)?.[1]
+      : undefined;
+  if (typeof field !== 'string') throw new Error(`no string ${key}`);
+  return field;
 }
