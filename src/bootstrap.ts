@@ -1,11 +1,12 @@
 import { LogLevel, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
 import { AppConfig } from './config/app-config';
+import { buildOpenApiDocument } from './openapi/openapi';
 
 const BODY_LIMIT_BYTES = 100 * 1024;
 
@@ -50,52 +51,10 @@ export async function createApp(
 }
 
 function setupSwagger(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('wa-verify')
-      .setDescription(
-        'Self-hosted WhatsApp phone verification. Two flows: `inbound` (the person sends a prefilled message with a one-time token from their own WhatsApp; the safe default) and `outbound` (a code sent through an approved WhatsApp authentication template, SMS fallback optional). Every error is `{ statusCode, code, message, details? }`.',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'App API key' }, 'apiKey')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' }, 'admin')
-      .build(),
-  );
-  documentCommonErrors(document);
-  SwaggerModule.setup('docs', app, document, {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
-}
-
-/**
- * Errors every route can give, documented once: 500 `internal_error` everywhere, and 429
- * `rate_limited` (with Retry-After) wherever credentials are checked.
- */
-function documentCommonErrors(document: OpenAPIObject): void {
-  const errorBody = {
-    'application/json': { schema: { $ref: '#/components/schemas/ApiErrorDto' } },
-  };
-  for (const [path, item] of Object.entries(document.paths)) {
-    for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
-      const operation = item[method];
-      if (!operation) continue;
-      if (path.startsWith('/v1/'))
-        operation.responses['429'] ??= {
-          description:
-            'rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds',
-          headers: {
-            'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
-          },
-          content: errorBody,
-        };
-      operation.responses['500'] ??= {
-        description: 'internal_error (never with a stack trace)',
-        content: errorBody,
-      };
-    }
-  }
 }
 
 function flattenValidationErrors(errors: ValidationError[], parent = ''): ErrorDetail[] {

@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -23,7 +22,6 @@ import {
 } from './dto/app.dto';
 
 @ApiTags('apps (admin)')
-@ApiBearerAuth('admin')
 @ApiErrorResponses(400, 401, 404)
 @Auth('admin')
 @Controller('v1/apps')
@@ -34,7 +32,10 @@ export class AppsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an app (tenant) with its first API key and webhook secret' })
+  @ApiOperation({
+    operationId: 'createApp',
+    summary: 'Create an app (tenant) with its first API key and webhook secret',
+  })
   @ApiCreatedResponse({ type: CreatedAppResponseDto })
   async create(
     @Body() dto: CreateAppDto,
@@ -44,14 +45,20 @@ export class AppsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read an app' })
+  @ApiOperation({
+    operationId: 'getApp',
+    summary: 'Read an app',
+  })
   @ApiOkResponse({ type: AppResponseDto })
   async get(@Param('id') id: string): Promise<AppResponseDto> {
     return this.toResponse(await this.apps.details(id));
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Update an app' })
+  @ApiOperation({
+    operationId: 'updateApp',
+    summary: 'Update an app',
+  })
   @ApiOkResponse({ type: AppResponseDto })
   async update(
     @Param('id') id: string,
@@ -62,7 +69,10 @@ export class AppsController {
   }
 
   @Post(':id/api-keys')
-  @ApiOperation({ summary: 'Add an API key (shown once)' })
+  @ApiOperation({
+    operationId: 'createApiKey',
+    summary: 'Add an API key (shown once)',
+  })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
   async addKey(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<ApiKeyCreatedDto> {
     return this.apiKeys.create(id, actor);
@@ -70,7 +80,10 @@ export class AppsController {
 
   @Delete(':id/api-keys/:keyId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke an API key (at once)' })
+  @ApiOperation({
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key (at once)',
+  })
   @ApiNoContentResponse({ description: 'Revoked.' })
   async revokeKey(
     @Param('id') id: string,
@@ -82,6 +95,7 @@ export class AppsController {
 
   @Post(':id/webhook-secret/rotate')
   @ApiOperation({
+    operationId: 'rotateWebhookSecret',
     summary: 'Rotate the webhook secret (new one shown once; the previous one also signs for 24 h)',
   })
   @ApiCreatedResponse({ type: WebhookSecretRotatedDto })

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { App } from '../apps/entities/app.entity';
 import { Auth, CurrentAppOrAdmin } from '../auth/auth.decorators';
 import { ApiErrorResponses } from '../common/api-error.dto';
@@ -9,8 +9,6 @@ import { AuditEventDto, AuditEventPageDto, ListAuditEventsQueryDto } from './dto
 import { AuditEvent } from './entities/audit-event.entity';
 
 @ApiTags('audit')
-@ApiBearerAuth('apiKey')
-@ApiBearerAuth('admin')
 @ApiErrorResponses(400, 401, 403)
 @Auth('app-or-admin')
 @Controller('v1/audit-events')
@@ -19,6 +17,7 @@ export class AuditController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listAuditEvents',
     summary:
       "The audit trail, oldest first: an app key sees its own app's events, the admin key every app's (filter with appId)",
   })

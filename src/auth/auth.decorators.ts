@@ -1,12 +1,46 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+} from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 import { App } from '../apps/entities/app.entity';
 import { DomainException, ErrorCode } from '../common/errors';
 import { Actor, AuthContext, AuthMode, AuthenticatedRequest } from './auth.types';
 
 export const AUTH_MODE = 'wa-verify:auth-mode';
 
-/** Which credential a route takes; routes without it take an app API key. */
-export const Auth = (mode: AuthMode) => SetMetadata(AUTH_MODE, mode);
+/** OpenAPI security scheme of app API keys (the name users see under Authorize in Swagger UI). */
+export const APP_KEY_SCHEME = 'apiKey';
+/** OpenAPI security scheme of ADMIN_API_KEY. */
+export const ADMIN_KEY_SCHEME = 'admin';
+
+/**
+ * Metadata key of @nestjs/swagger's ApiSecurity (`DECORATORS.API_SECURITY`, not exported): set to
+ * an empty list it documents `security: []`. The OpenAPI e2e suite checks that public routes get it.
+ */
+const SWAGGER_SECURITY_METADATA = 'swagger/apiSecurity';
+
+const SECURITY: Record<AuthMode, string[]> = {
+  app: [APP_KEY_SCHEME],
+  admin: [ADMIN_KEY_SCHEME],
+  'app-or-admin': [APP_KEY_SCHEME, ADMIN_KEY_SCHEME],
+  none: [],
+};
+
+/**
+ * Which credential a route takes (routes without it take an app API key), and the same thing in
+ * the OpenAPI document, so the two cannot drift: `security: [{ apiKey: [] }]`, `[{ admin: [] }]`,
+ * either of them, or `security: []` for public routes (health, provider webhooks).
+ */
+export const Auth = (mode: AuthMode) =>
+  applyDecorators(
+    SetMetadata(AUTH_MODE, mode),
+    mode === 'none'
+      ? SetMetadata(SWAGGER_SECURITY_METADATA, [])
+      : applyDecorators(...SECURITY[mode].map((scheme) => ApiSecurity(scheme))),
+  );
 
 function authOf(ctx: ExecutionContext): AuthContext {
   return ctx.switchToHttp().getRequest<AuthenticatedRequest>().auth ?? { kind: 'none' };
@@ -19,6 +53,14 @@ export const CurrentApp = createParamDecorator((_data: unknown, ctx: ExecutionCo
     throw new DomainException(ErrorCode.UNAUTHORIZED, 'An app API key is required');
   return auth.app;
 });
+
+/** The raw `Idempotency-Key` header (documented with `@ApiHeader` on the route). */
+export const IdempotencyKeyHeader = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string | undefined => {
+    const value = ctx.switchToHttp().getRequest<AuthenticatedRequest>().headers['idempotency-key'];
+    return Array.isArray(value) ? value[0] : value;
+  },
+);
 
 /** The calling app, or null for the admin (routes with `app-or-admin`). */
 export const CurrentAppOrAdmin = createParamDecorator(

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -28,20 +29,30 @@ export class HealthDto {
 
 @ApiTags('health')
 @Auth('none')
+@ApiBadRequestResponse({
+  description:
+    'Only for a malformed URL, which the HTTP server refuses before any route runs (`FST_ERR_BAD_URL`).',
+})
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('live')
   @HttpCode(200)
-  @ApiOperation({ summary: 'The process is up' })
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'The process is up',
+  })
   @ApiOkResponse({ type: HealthDto })
   live(): HealthDto {
     return { status: 'ok', checks: {} };
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Ready to serve: 503 when the database is unreachable' })
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Ready to serve: 503 when the database is unreachable',
+  })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {

@@ -40,6 +40,7 @@ export class ProviderWebhooksController {
 
   @Get('meta')
   @ApiOperation({
+    operationId: 'metaWebhookHandshake',
     summary:
       "Meta's webhook subscription handshake: answers hub.challenge when hub.verify_token equals META_VERIFY_TOKEN",
   })
@@ -61,11 +62,12 @@ export class ProviderWebhooksController {
   @Post('meta')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'receiveMetaWebhook',
     summary:
       'WhatsApp Cloud API notifications (inbound messages and delivery statuses); processed asynchronously, each message id once',
   })
   @ApiHeader({
-    name: 'X-Hub-Signature-256',
+    name: 'x-hub-signature-256',
     required: true,
     description: '`sha256=<hex HMAC-SHA256 of the raw body with META_APP_SECRET>`',
   })
@@ -82,11 +84,12 @@ export class ProviderWebhooksController {
   @Post('twilio')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'receiveTwilioWebhook',
     summary: 'Twilio status callbacks and inbound messages; answers an empty TwiML document',
   })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiHeader({
-    name: 'X-Twilio-Signature',
+    name: 'x-twilio-signature',
     required: true,
     description:
       'Signature over TWILIO_WEBHOOK_URL and the form parameters, with TWILIO_AUTH_TOKEN',

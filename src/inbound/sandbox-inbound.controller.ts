@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorators';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { SandboxInboundDto, SandboxInboundResponseDto } from './dto/sandbox-inbound.dto';
 import { SandboxInboundService } from './sandbox-inbound.service';
 
 /** Development only: answers 404 in production or when no sandbox provider is in use. */
-// auth: the global guard takes an app API key, like the other sandbox route.
 @ApiTags('sandbox')
-@ApiBearerAuth('apiKey')
+@Auth('app')
 @Controller('v1/sandbox')
 export class SandboxInboundController {
   constructor(private readonly sandbox: SandboxInboundService) {}
@@ -15,6 +15,7 @@ export class SandboxInboundController {
   @Post('inbound')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'sendSandboxInbound',
     summary:
       'Simulate a person sending `text` from `from` to the business number (same pipeline as a provider webhook, processed before answering)',
   })

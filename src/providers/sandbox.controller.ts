@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorators';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { Channel } from '../verification/verification.types';
 import { ListSandboxMessagesQueryDto, SandboxMessageResponseDto } from './dto/sandbox-message.dto';
@@ -7,15 +8,17 @@ import { SandboxMessage } from './entities/sandbox-message.entity';
 import { SandboxMessagesService } from './sandbox/sandbox-messages.service';
 
 /** Development only: what the sandbox providers "sent". Answers 404 in production or without a sandbox. */
-// auth: applied globally (app API key guard), nothing to do here.
 @ApiTags('sandbox')
-@ApiBearerAuth()
+@Auth('app')
 @Controller('v1/sandbox')
 export class SandboxController {
   constructor(private readonly sandbox: SandboxMessagesService) {}
 
   @Get('messages')
-  @ApiOperation({ summary: 'Messages the sandbox provider "sent", newest first' })
+  @ApiOperation({
+    operationId: 'listSandboxMessages',
+    summary: 'Messages the sandbox provider "sent", newest first',
+  })
   @ApiOkResponse({ type: SandboxMessageResponseDto, isArray: true })
   @ApiErrorResponses(400, 401, 404)
   async listMessages(

@@ -1,6 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
@@ -8,7 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { App } from '../apps/entities/app.entity';
-import { CurrentActor, CurrentApp } from '../auth/auth.decorators';
+import { Auth, CurrentActor, CurrentApp, IdempotencyKeyHeader } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { DomainException, ErrorCode } from '../common/errors';
@@ -27,19 +26,23 @@ import {
 import { VerificationService } from './verification.service';
 
 @ApiTags('verifications')
-@ApiBearerAuth('apiKey')
+@Auth('app')
 @ApiErrorResponses(400, 401, 404)
 @Controller('v1')
 export class VerificationController {
   constructor(private readonly verifications: VerificationService) {}
 
   @Post('verifications')
-  @ApiOperation({ summary: 'Start a verification (outbound code or inbound wa.me link)' })
+  @ApiOperation({
+    operationId: 'createVerification',
+    summary: 'Start a verification (outbound code or inbound wa.me link)',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
     description:
       'Same key and body within 24 h return the same verification without a second message.',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
   })
   @ApiCreatedResponse({ type: VerificationResponseDto })
   @ApiErrorResponses(403, 409, 413, 429, 502)
@@ -47,13 +50,16 @@ export class VerificationController {
     @CurrentApp() app: App,
     @Body() dto: CreateVerificationDto,
     @CurrentActor() actor: Actor,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKeyHeader() idempotencyKey?: string,
   ): Promise<VerificationResponseDto> {
     return this.verifications.create(app, dto, actor, validIdempotencyKey(idempotencyKey));
   }
 
   @Get('verifications')
-  @ApiOperation({ summary: 'List verifications, newest first' })
+  @ApiOperation({
+    operationId: 'listVerifications',
+    summary: 'List verifications, newest first',
+  })
   @ApiOkResponse({ type: VerificationPageDto })
   list(
     @CurrentApp() app: App,
@@ -63,7 +69,10 @@ export class VerificationController {
   }
 
   @Get('verifications/:id')
-  @ApiOperation({ summary: 'Read a verification' })
+  @ApiOperation({
+    operationId: 'getVerification',
+    summary: 'Read a verification',
+  })
   @ApiOkResponse({ type: VerificationResponseDto })
   get(@CurrentApp() app: App, @Param('id') id: string): Promise<VerificationResponseDto> {
     return this.verifications.get(app, id);
@@ -71,7 +80,10 @@ export class VerificationController {
 
   @Post('verifications/:id/check')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check the code the person typed' })
+  @ApiOperation({
+    operationId: 'checkVerification',
+    summary: 'Check the code the person typed',
+  })
   @ApiOkResponse({ type: CheckResultDto })
   @ApiErrorResponses(409)
   check(
@@ -86,6 +98,7 @@ export class VerificationController {
   @Post('verification-checks')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'checkVerificationByPhone',
     summary: "Check a code against the app's latest pending verification for a phone",
   })
   @ApiOkResponse({ type: CheckResultDto })
@@ -100,7 +113,10 @@ export class VerificationController {
 
   @Post('verifications/:id/resend')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Send a new code (the old one stops working)' })
+  @ApiOperation({
+    operationId: 'resendVerification',
+    summary: 'Send a new code (the old one stops working)',
+  })
   @ApiOkResponse({ type: VerificationResponseDto })
   @ApiErrorResponses(409, 429, 502)
   resend(
@@ -114,7 +130,10 @@ export class VerificationController {
 
   @Post('verifications/:id/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel a pending verification' })
+  @ApiOperation({
+    operationId: 'cancelVerification',
+    summary: 'Cancel a pending verification',
+  })
   @ApiOkResponse({ type: VerificationResponseDto })
   @ApiErrorResponses(409)
   cancel(

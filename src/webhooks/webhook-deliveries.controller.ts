@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { App } from '../apps/entities/app.entity';
-import { CurrentActor, CurrentApp } from '../auth/auth.decorators';
+import { Auth, CurrentActor, CurrentApp } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { iso } from '../common/columns';
@@ -17,14 +17,17 @@ import {
 import { DeliveryDetails, WebhookDeliveriesService } from './webhook-deliveries.service';
 
 @ApiTags('webhook deliveries')
-@ApiBearerAuth('apiKey')
+@Auth('app')
 @ApiErrorResponses(400, 401, 404)
 @Controller('v1/webhook-deliveries')
 export class WebhookDeliveriesController {
   constructor(private readonly deliveries: WebhookDeliveriesService) {}
 
   @Get()
-  @ApiOperation({ summary: "List the app's client-webhook deliveries, newest first" })
+  @ApiOperation({
+    operationId: 'listWebhookDeliveries',
+    summary: "List the app's client-webhook deliveries, newest first",
+  })
   @ApiOkResponse({ type: WebhookDeliveryPageDto })
   async list(
     @CurrentApp() app: App,
@@ -35,7 +38,10 @@ export class WebhookDeliveriesController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read a delivery with its payload and every attempt' })
+  @ApiOperation({
+    operationId: 'getWebhookDelivery',
+    summary: 'Read a delivery with its payload and every attempt',
+  })
   @ApiOkResponse({ type: WebhookDeliveryDetailDto })
   async get(@CurrentApp() app: App, @Param('id') id: string): Promise<WebhookDeliveryDetailDto> {
     return this.toDetailResponse(await this.deliveries.details(app, id));
@@ -44,6 +50,7 @@ export class WebhookDeliveriesController {
   @Post(':id/retry')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'retryWebhookDelivery',
     summary:
       'Send a failed (or pending) delivery again now, with the same webhook-id; a succeeded one answers 400',
   })

@@ -23,6 +23,9 @@ export class CreateAppDto {
   @ApiPropertyOptional({
     description: 'Where client webhooks are POSTed (https in production).',
     example: 'https://api.acme.test/hooks/wa-verify',
+    type: 'string',
+    format: 'uri',
+    maxLength: 2048,
     nullable: true,
   })
   @IsOptional()
@@ -33,6 +36,9 @@ export class CreateAppDto {
   @ApiPropertyOptional({
     description: 'Brand shown in messages to the person.',
     example: 'Acme',
+    type: 'string',
+    minLength: 1,
+    maxLength: 60,
     nullable: true,
   })
   @IsOptional()
@@ -42,9 +48,10 @@ export class CreateAppDto {
   brandName?: string | null;
 
   @ApiPropertyOptional({
-    description: 'Locale used when a verification names none.',
+    description: 'Locale used when a verification names none. Default `en`.',
     example: 'en',
-    default: 'en',
+    type: 'string',
+    pattern: '^[a-z]{2,3}([-_][A-Za-z]{2,4})?$',
   })
   @IsOptional()
   @Matches(/^[a-z]{2,3}([-_][A-Za-z]{2,4})?$/)
@@ -62,7 +69,13 @@ export class CreateAppDto {
   @Matches(/^[A-Za-z]{2}$/, { each: true })
   allowedCountries?: string[] | null;
 
-  @ApiPropertyOptional({ description: 'Default code length (4..10).', example: 6, default: 6 })
+  @ApiPropertyOptional({
+    description: 'Default code length (4..10). Default 6.',
+    example: 6,
+    type: 'integer',
+    minimum: 4,
+    maximum: 10,
+  })
   @IsOptional()
   @IsInt()
   @Min(4)
@@ -70,9 +83,11 @@ export class CreateAppDto {
   codeLength?: number;
 
   @ApiPropertyOptional({
-    description: 'Default time to live of a verification in seconds (60..3600).',
+    description: 'Default time to live of a verification in seconds (60..3600). Default 600.',
     example: 600,
-    default: 600,
+    type: 'integer',
+    minimum: 60,
+    maximum: 3600,
   })
   @IsOptional()
   @IsInt()
@@ -84,6 +99,9 @@ export class CreateAppDto {
     description:
       'Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).',
     example: 5,
+    type: 'integer',
+    minimum: 1,
+    maximum: 100000,
     nullable: true,
   })
   @IsOptional()
@@ -96,6 +114,9 @@ export class CreateAppDto {
     description:
       'Verifications one phone may get per 24 hours (default from RATE_LIMIT_PHONE_PER_DAY).',
     example: 20,
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000000,
     nullable: true,
   })
   @IsOptional()
@@ -175,17 +196,17 @@ export class AppResponseDto {
   })
   allowedCountries: string[] | null;
 
-  @ApiProperty({ description: 'Default code length.', example: 6 })
+  @ApiProperty({ description: 'Default code length.', example: 6, type: 'integer' })
   codeLength: number;
 
-  @ApiProperty({ description: 'Default time to live in seconds.', example: 600 })
+  @ApiProperty({ description: 'Default time to live in seconds.', example: 600, type: 'integer' })
   ttlSeconds: number;
 
   @ApiProperty({
     description: 'Per-phone limit per 15 minutes (null: service default).',
     example: 5,
     nullable: true,
-    type: Number,
+    type: 'integer',
   })
   phoneLimitPer15Minutes: number | null;
 
@@ -193,7 +214,7 @@ export class AppResponseDto {
     description: 'Per-phone limit per 24 hours (null: service default).',
     example: 20,
     nullable: true,
-    type: Number,
+    type: 'integer',
   })
   phoneLimitPerDay: number | null;
 

@@ -129,6 +129,8 @@ export class MetaWebhookStatusDto {
   @ApiPropertyOptional({
     description: 'Why a message failed.',
     example: [{ code: 131026, title: 'Message undeliverable' }],
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
   })
   errors?: Record<string, unknown>[];
 }

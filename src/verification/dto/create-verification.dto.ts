@@ -27,9 +27,8 @@ export class CreateVerificationDto {
 
   @ApiPropertyOptional({
     description:
-      '`outbound`: we send a code. `inbound`: the person sends us a prefilled message (lower ban risk).',
+      '`outbound`: we send a code. `inbound`: the person sends us a prefilled message (lower ban risk). Default `outbound`.',
     enum: Flow,
-    default: Flow.OUTBOUND,
     example: Flow.OUTBOUND,
   })
   @IsOptional()
@@ -37,9 +36,8 @@ export class CreateVerificationDto {
   flow?: Flow;
 
   @ApiPropertyOptional({
-    description: 'Channel of the first message.',
+    description: 'Channel of the first message. Default `whatsapp`.',
     enum: Channel,
-    default: Channel.WHATSAPP,
     example: Channel.WHATSAPP,
   })
   @IsOptional()
@@ -70,6 +68,9 @@ export class CreateVerificationDto {
   @ApiPropertyOptional({
     description: "Digits in the code, 4..10 (default: the app's, 6).",
     example: 6,
+    type: 'integer',
+    minimum: 4,
+    maximum: 10,
   })
   @IsOptional()
   @IsInt()
@@ -80,6 +81,9 @@ export class CreateVerificationDto {
   @ApiPropertyOptional({
     description: "Time to live in seconds, 60..3600 (default: the app's, 600).",
     example: 600,
+    type: 'integer',
+    minimum: 60,
+    maximum: 3600,
   })
   @IsOptional()
   @IsInt()
@@ -89,9 +93,8 @@ export class CreateVerificationDto {
 
   @ApiPropertyOptional({
     description:
-      'Inbound only: `confirm` approves on a match; `code` replies with a code to check.',
+      'Inbound only: `confirm` approves on a match; `code` replies with a code to check. Default `confirm`.',
     enum: InboundReply,
-    default: InboundReply.CONFIRM,
     example: InboundReply.CONFIRM,
   })
   @IsOptional()

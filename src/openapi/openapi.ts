@@ -1,0 +1,94 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ADMIN_KEY_SCHEME, APP_KEY_SCHEME } from '../auth/auth.decorators';
+import { ClientWebhookEventDto } from '../webhooks/dto/client-webhook-event.dto';
+import { clientWebhooks } from './client-webhooks';
+import { toOpenApi31Schemas } from './openapi-31';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * The OpenAPI 3.1 document of the application: served at /docs-json (Swagger UI at /docs) and
+ * exported to openapi.json by `npm run openapi:export`.
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setOpenAPIVersion('3.1.0')
+      .setTitle('wa-verify')
+      .setDescription(
+        'Self-hosted WhatsApp phone verification. Two flows: `inbound` (the person sends a prefilled message with a one-time token from their own WhatsApp; the safe default) and `outbound` (a code sent through an approved WhatsApp authentication template, SMS fallback optional). Every error is `{ statusCode, code, message, details? }`.\n\nAuthenticate with `Authorization: Bearer <key>`: an app API key (`apiKey`) or the `ADMIN_API_KEY` (`admin`) for the `/v1/apps` routes. The client webhooks wa-verify sends to your app are described under **Webhooks**.',
+      )
+      .setVersion('1.0')
+      .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+      .addServer('/', 'This wa-verify instance')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'App API key (`wav_…`).' },
+        APP_KEY_SCHEME,
+      )
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'ADMIN_API_KEY: manages apps (tenants) and reads every audit event.',
+        },
+        ADMIN_KEY_SCHEME,
+      )
+      .build(),
+    { extraModels: [ClientWebhookEventDto] },
+  );
+  assertEveryOperationDeclared(document);
+  documentCommonErrors(document);
+  document.webhooks = clientWebhooks();
+  toOpenApi31Schemas(document);
+  return document;
+}
+
+/** Every route says which credential it takes (`@Auth`) and has a readable, unique operationId. */
+function assertEveryOperationDeclared(document: OpenAPIObject): void {
+  const seen = new Set<string>();
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      const where = `${method.toUpperCase()} ${path}`;
+      if (!operation.security)
+        throw new Error(`${where} has no @Auth(...): its security is undocumented`);
+      const id = operation.operationId;
+      if (!id || !/^[a-z][A-Za-z0-9]*$/.test(id))
+        throw new Error(`${where} needs a camelCase operationId in @ApiOperation (got ${id})`);
+      if (seen.has(id)) throw new Error(`${where}: operationId ${id} is used twice`);
+      seen.add(id);
+    }
+  }
+}
+
+/**
+ * Errors every route can give, documented once: 500 `internal_error` everywhere, and 429
+ * `rate_limited` (with Retry-After) wherever an API key is checked (public routes are not limited).
+ */
+function documentCommonErrors(document: OpenAPIObject): void {
+  const errorBody = {
+    'application/json': { schema: { $ref: '#/components/schemas/ApiErrorDto' } },
+  };
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      if (operation.security?.length)
+        operation.responses['429'] ??= {
+          description:
+            'rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds',
+          headers: {
+            'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
+          },
+          content: errorBody,
+        };
+      operation.responses['500'] ??= {
+        description: 'internal_error (never with a stack trace)',
+        content: errorBody,
+      };
+    }
+  }
+}
