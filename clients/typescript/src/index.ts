@@ -1,10 +1,9 @@
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
 import type { components, paths } from './schema';
 
-export type { components, operations, paths } from './schema';
+export type { components, operations, paths, webhooks } from './schema';
 export {
   verifyWebhook,
-  WEBHOOK_EVENT_TYPES,
   WebhookVerificationError,
   type WebhookEvent,
   type WebhookEventType,

@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** The audit trail, oldest first: an app key sees its own app's events, the admin key every app's (filter with appId) */
-        get: operations["AuditController_list"];
+        get: operations["listAuditEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,7 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** The process is up */
-        get: operations["HealthController_live"];
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -46,7 +46,7 @@ export interface paths {
             cookie?: never;
         };
         /** Ready to serve: 503 when the database is unreachable */
-        get: operations["HealthController_ready"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -65,7 +65,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Create an app (tenant) with its first API key and webhook secret */
-        post: operations["AppsController_create"];
+        post: operations["createApp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -80,14 +80,14 @@ export interface paths {
             cookie?: never;
         };
         /** Read an app */
-        get: operations["AppsController_get"];
+        get: operations["getApp"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Update an app */
-        patch: operations["AppsController_update"];
+        patch: operations["updateApp"];
         trace?: never;
     };
     "/v1/apps/{id}/api-keys": {
@@ -100,7 +100,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Add an API key (shown once) */
-        post: operations["AppsController_addKey"];
+        post: operations["createApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -118,7 +118,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke an API key (at once) */
-        delete: operations["AppsController_revokeKey"];
+        delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -134,7 +134,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Rotate the webhook secret (new one shown once; the previous one also signs for 24 h) */
-        post: operations["AppsController_rotateWebhookSecret"];
+        post: operations["rotateWebhookSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -149,7 +149,7 @@ export interface paths {
             cookie?: never;
         };
         /** Messages the sandbox provider "sent", newest first */
-        get: operations["SandboxController_listMessages"];
+        get: operations["listSandboxMessages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -166,10 +166,10 @@ export interface paths {
             cookie?: never;
         };
         /** List verifications, newest first */
-        get: operations["VerificationController_list"];
+        get: operations["listVerifications"];
         put?: never;
         /** Start a verification (outbound code or inbound wa.me link) */
-        post: operations["VerificationController_create"];
+        post: operations["createVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -184,7 +184,7 @@ export interface paths {
             cookie?: never;
         };
         /** Read a verification */
-        get: operations["VerificationController_get"];
+        get: operations["getVerification"];
         put?: never;
         post?: never;
         delete?: never;
@@ -203,7 +203,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Check the code the person typed */
-        post: operations["VerificationController_check"];
+        post: operations["checkVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -220,7 +220,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Check a code against the app's latest pending verification for a phone */
-        post: operations["VerificationController_checkByPhone"];
+        post: operations["checkVerificationByPhone"];
         delete?: never;
         options?: never;
         head?: never;
@@ -237,7 +237,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a new code (the old one stops working) */
-        post: operations["VerificationController_resend"];
+        post: operations["resendVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -254,7 +254,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel a pending verification */
-        post: operations["VerificationController_cancel"];
+        post: operations["cancelVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -269,10 +269,10 @@ export interface paths {
             cookie?: never;
         };
         /** Meta's webhook subscription handshake: answers hub.challenge when hub.verify_token equals META_VERIFY_TOKEN */
-        get: operations["ProviderWebhooksController_metaHandshake"];
+        get: operations["metaWebhookHandshake"];
         put?: never;
         /** WhatsApp Cloud API notifications (inbound messages and delivery statuses); processed asynchronously, each message id once */
-        post: operations["ProviderWebhooksController_receiveMeta"];
+        post: operations["receiveMetaWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -289,7 +289,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Twilio status callbacks and inbound messages; answers an empty TwiML document */
-        post: operations["ProviderWebhooksController_receiveTwilio"];
+        post: operations["receiveTwilioWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -306,7 +306,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Simulate a person sending `text` from `from` to the business number (same pipeline as a provider webhook, processed before answering) */
-        post: operations["SandboxInboundController_receive"];
+        post: operations["sendSandboxInbound"];
         delete?: never;
         options?: never;
         head?: never;
@@ -321,7 +321,7 @@ export interface paths {
             cookie?: never;
         };
         /** List the app's client-webhook deliveries, newest first */
-        get: operations["WebhookDeliveriesController_list"];
+        get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -338,7 +338,7 @@ export interface paths {
             cookie?: never;
         };
         /** Read a delivery with its payload and every attempt */
-        get: operations["WebhookDeliveriesController_get"];
+        get: operations["getWebhookDelivery"];
         put?: never;
         post?: never;
         delete?: never;
@@ -357,7 +357,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a failed (or pending) delivery again now, with the same webhook-id; a succeeded one answers 400 */
-        post: operations["WebhookDeliveriesController_retry"];
+        post: operations["retryWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -365,7 +365,140 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "verification.approved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A verification was approved
+         * @description The right code was checked (outbound, or inbound with `inboundReply: code`), or the person sent the prefilled message from the expected number (inbound with `inboundReply: confirm`). `data.status` is `approved`.
+         *
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         */
+        post: operations["onVerificationApproved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * No channel could deliver the code
+         * @description Every channel (the first and the fallbacks) refused or failed to deliver the message. `data.status` is `failed`.
+         *
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         */
+        post: operations["onVerificationFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A pending verification expired
+         * @description It reached `expiresAt` while still pending. `data.status` is `expired`.
+         *
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         */
+        post: operations["onVerificationExpired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.max_attempts_reached": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Too many wrong codes
+         * @description The last allowed wrong code was checked (5 in all, across resends). `data.status` is `max_attempts_reached`.
+         *
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         */
+        post: operations["onVerificationMaxAttemptsReached"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.delivery_updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The delivery status of the last message moved
+         * @description The provider reported the last message as `sent`, `delivered`, `read` or `failed` (see `data.delivery`). The verification status itself may be unchanged.
+         *
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         */
+        post: operations["onVerificationDeliveryUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.inbound_mismatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The inbound token came from another number
+         * @description Someone sent the prefilled message of an inbound verification from a number other than `data.phone` (or with a hidden number). The verification stays `pending`.
+         *
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         */
+        post: operations["onVerificationInboundMismatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         ApiErrorDetailDto: {
@@ -498,18 +631,18 @@ export interface components {
              */
             name: string;
             /**
+             * Format: uri
              * @description Where client webhooks are POSTed (https in production).
              * @example https://api.acme.test/hooks/wa-verify
              */
-            webhookUrl?: Record<string, never> | null;
+            webhookUrl?: string | null;
             /**
              * @description Brand shown in messages to the person.
              * @example Acme
              */
-            brandName?: Record<string, never> | null;
+            brandName?: string | null;
             /**
-             * @description Locale used when a verification names none.
-             * @default en
+             * @description Locale used when a verification names none. Default `en`.
              * @example en
              */
             defaultLocale?: string;
@@ -522,14 +655,12 @@ export interface components {
              */
             allowedCountries?: string[] | null;
             /**
-             * @description Default code length (4..10).
-             * @default 6
+             * @description Default code length (4..10). Default 6.
              * @example 6
              */
             codeLength?: number;
             /**
-             * @description Default time to live of a verification in seconds (60..3600).
-             * @default 600
+             * @description Default time to live of a verification in seconds (60..3600). Default 600.
              * @example 600
              */
             ttlSeconds?: number;
@@ -537,12 +668,12 @@ export interface components {
              * @description Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).
              * @example 5
              */
-            phoneLimitPer15Minutes?: Record<string, never> | null;
+            phoneLimitPer15Minutes?: number | null;
             /**
              * @description Verifications one phone may get per 24 hours (default from RATE_LIMIT_PHONE_PER_DAY).
              * @example 20
              */
-            phoneLimitPerDay?: Record<string, never> | null;
+            phoneLimitPerDay?: number | null;
         };
         ApiKeySummaryDto: {
             /**
@@ -733,18 +864,18 @@ export interface components {
              */
             name?: string;
             /**
+             * Format: uri
              * @description Where client webhooks are POSTed (https in production).
              * @example https://api.acme.test/hooks/wa-verify
              */
-            webhookUrl?: Record<string, never> | null;
+            webhookUrl?: string | null;
             /**
              * @description Brand shown in messages to the person.
              * @example Acme
              */
-            brandName?: Record<string, never> | null;
+            brandName?: string | null;
             /**
-             * @description Locale used when a verification names none.
-             * @default en
+             * @description Locale used when a verification names none. Default `en`.
              * @example en
              */
             defaultLocale?: string;
@@ -757,14 +888,12 @@ export interface components {
              */
             allowedCountries?: string[] | null;
             /**
-             * @description Default code length (4..10).
-             * @default 6
+             * @description Default code length (4..10). Default 6.
              * @example 6
              */
             codeLength?: number;
             /**
-             * @description Default time to live of a verification in seconds (60..3600).
-             * @default 600
+             * @description Default time to live of a verification in seconds (60..3600). Default 600.
              * @example 600
              */
             ttlSeconds?: number;
@@ -772,12 +901,12 @@ export interface components {
              * @description Verifications one phone may get per 15 minutes (default from RATE_LIMIT_PHONE_PER_15_MINUTES).
              * @example 5
              */
-            phoneLimitPer15Minutes?: Record<string, never> | null;
+            phoneLimitPer15Minutes?: number | null;
             /**
              * @description Verifications one phone may get per 24 hours (default from RATE_LIMIT_PHONE_PER_DAY).
              * @example 20
              */
-            phoneLimitPerDay?: Record<string, never> | null;
+            phoneLimitPerDay?: number | null;
         };
         ApiKeyCreatedDto: {
             /**
@@ -838,15 +967,13 @@ export interface components {
              */
             phone?: string;
             /**
-             * @description `outbound`: we send a code. `inbound`: the person sends us a prefilled message (lower ban risk).
-             * @default outbound
+             * @description `outbound`: we send a code. `inbound`: the person sends us a prefilled message (lower ban risk). Default `outbound`.
              * @example outbound
              * @enum {string}
              */
             flow?: "outbound" | "inbound";
             /**
-             * @description Channel of the first message.
-             * @default whatsapp
+             * @description Channel of the first message. Default `whatsapp`.
              * @example whatsapp
              * @enum {string}
              */
@@ -874,8 +1001,7 @@ export interface components {
              */
             ttlSeconds?: number;
             /**
-             * @description Inbound only: `confirm` approves on a match; `code` replies with a code to check.
-             * @default confirm
+             * @description Inbound only: `confirm` approves on a match; `code` replies with a code to check. Default `confirm`.
              * @example confirm
              * @enum {string}
              */
@@ -1149,7 +1275,9 @@ export interface components {
              *       }
              *     ]
              */
-            errors?: string[];
+            errors?: {
+                [key: string]: unknown;
+            }[];
         };
         MetaWebhookValueDto: {
             /**
@@ -1426,6 +1554,26 @@ export interface components {
             /** @description Every attempt, oldest first. */
             attemptsLog: components["schemas"]["WebhookAttemptDto"][];
         };
+        /**
+         * @description Event type.
+         * @enum {string}
+         */
+        WebhookEventType: "verification.approved" | "verification.failed" | "verification.expired" | "verification.max_attempts_reached" | "verification.delivery_updated" | "verification.inbound_mismatch";
+        ClientWebhookEventDto: {
+            /**
+             * @description Event type.
+             * @example verification.approved
+             */
+            type: components["schemas"]["WebhookEventType"];
+            /**
+             * Format: date-time
+             * @description When the event happened (ISO 8601); the same on every retry.
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            timestamp: string;
+            /** @description The verification as `GET /v1/verifications/{id}` shows it at that moment. */
+            data: components["schemas"]["VerificationResponseDto"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1435,7 +1583,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    AuditController_list: {
+    listAuditEvents: {
         parameters: {
             query?: {
                 /** @description Only events about this verification (its story, oldest first). */
@@ -1494,7 +1642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1516,7 +1664,7 @@ export interface operations {
             };
         };
     };
-    HealthController_live: {
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -1532,6 +1680,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HealthDto"];
                 };
+            };
+            /** @description Only for a malformed URL, which the HTTP server refuses before any route runs (`FST_ERR_BAD_URL`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description internal_error (never with a stack trace) */
             500: {
@@ -1544,7 +1699,7 @@ export interface operations {
             };
         };
     };
-    HealthController_ready: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -1560,6 +1715,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HealthDto"];
                 };
+            };
+            /** @description Only for a malformed URL, which the HTTP server refuses before any route runs (`FST_ERR_BAD_URL`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description internal_error (never with a stack trace) */
             500: {
@@ -1580,7 +1742,7 @@ export interface operations {
             };
         };
     };
-    AppsController_create: {
+    createApp: {
         parameters: {
             query?: never;
             header?: never;
@@ -1628,7 +1790,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1650,7 +1812,7 @@ export interface operations {
             };
         };
     };
-    AppsController_get: {
+    getApp: {
         parameters: {
             query?: never;
             header?: never;
@@ -1696,7 +1858,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1718,7 +1880,7 @@ export interface operations {
             };
         };
     };
-    AppsController_update: {
+    updateApp: {
         parameters: {
             query?: never;
             header?: never;
@@ -1768,7 +1930,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1790,7 +1952,7 @@ export interface operations {
             };
         };
     };
-    AppsController_addKey: {
+    createApiKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -1836,7 +1998,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1858,7 +2020,7 @@ export interface operations {
             };
         };
     };
-    AppsController_revokeKey: {
+    revokeApiKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -1904,7 +2066,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1926,7 +2088,7 @@ export interface operations {
             };
         };
     };
-    AppsController_rotateWebhookSecret: {
+    rotateWebhookSecret: {
         parameters: {
             query?: never;
             header?: never;
@@ -1972,7 +2134,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1994,7 +2156,7 @@ export interface operations {
             };
         };
     };
-    SandboxController_listMessages: {
+    listSandboxMessages: {
         parameters: {
             query?: {
                 /** @description Only messages sent to this number (E.164; common spellings are normalised). */
@@ -2041,7 +2203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2063,7 +2225,7 @@ export interface operations {
             };
         };
     };
-    VerificationController_list: {
+    listVerifications: {
         parameters: {
             query?: {
                 /** @description Only this phone (E.164 or a common spelling). */
@@ -2116,7 +2278,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2138,11 +2300,10 @@ export interface operations {
             };
         };
     };
-    VerificationController_create: {
+    createVerification: {
         parameters: {
             query?: never;
-            header: {
-                "idempotency-key": string;
+            header?: {
                 /** @description Same key and body within 24 h return the same verification without a second message. */
                 "Idempotency-Key"?: string;
             };
@@ -2246,7 +2407,7 @@ export interface operations {
             };
         };
     };
-    VerificationController_get: {
+    getVerification: {
         parameters: {
             query?: never;
             header?: never;
@@ -2292,7 +2453,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2314,7 +2475,7 @@ export interface operations {
             };
         };
     };
-    VerificationController_check: {
+    checkVerification: {
         parameters: {
             query?: never;
             header?: never;
@@ -2373,7 +2534,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2395,7 +2556,7 @@ export interface operations {
             };
         };
     };
-    VerificationController_checkByPhone: {
+    checkVerificationByPhone: {
         parameters: {
             query?: never;
             header?: never;
@@ -2452,7 +2613,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2474,7 +2635,7 @@ export interface operations {
             };
         };
     };
-    VerificationController_resend: {
+    resendVerification: {
         parameters: {
             query?: never;
             header?: never;
@@ -2562,7 +2723,7 @@ export interface operations {
             };
         };
     };
-    VerificationController_cancel: {
+    cancelVerification: {
         parameters: {
             query?: never;
             header?: never;
@@ -2617,7 +2778,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2639,7 +2800,7 @@ export interface operations {
             };
         };
     };
-    ProviderWebhooksController_metaHandshake: {
+    metaWebhookHandshake: {
         parameters: {
             query?: {
                 /** @description Always `subscribe` for a handshake. */
@@ -2682,17 +2843,6 @@ export interface operations {
                     "text/plain": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
             /** @description internal_error (never with a stack trace) */
             500: {
                 headers: {
@@ -2704,13 +2854,12 @@ export interface operations {
             };
         };
     };
-    ProviderWebhooksController_receiveMeta: {
+    receiveMetaWebhook: {
         parameters: {
             query?: never;
             header: {
-                "x-hub-signature-256": string;
                 /** @description `sha256=<hex HMAC-SHA256 of the raw body with META_APP_SECRET>` */
-                "X-Hub-Signature-256": string;
+                "x-hub-signature-256": string;
             };
             path?: never;
             cookie?: never;
@@ -2756,17 +2905,6 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
             /** @description internal_error (never with a stack trace) */
             500: {
                 headers: {
@@ -2778,13 +2916,12 @@ export interface operations {
             };
         };
     };
-    ProviderWebhooksController_receiveTwilio: {
+    receiveTwilioWebhook: {
         parameters: {
             query?: never;
             header: {
-                "x-twilio-signature": string;
                 /** @description Signature over TWILIO_WEBHOOK_URL and the form parameters, with TWILIO_AUTH_TOKEN */
-                "X-Twilio-Signature": string;
+                "x-twilio-signature": string;
             };
             path?: never;
             cookie?: never;
@@ -2831,17 +2968,6 @@ export interface operations {
                     "text/xml": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
             /** @description internal_error (never with a stack trace) */
             500: {
                 headers: {
@@ -2853,7 +2979,7 @@ export interface operations {
             };
         };
     };
-    SandboxInboundController_receive: {
+    sendSandboxInbound: {
         parameters: {
             query?: never;
             header?: never;
@@ -2901,7 +3027,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2923,7 +3049,7 @@ export interface operations {
             };
         };
     };
-    WebhookDeliveriesController_list: {
+    listWebhookDeliveries: {
         parameters: {
             query?: {
                 /** @description Only deliveries with this status. */
@@ -2974,7 +3100,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2996,7 +3122,7 @@ export interface operations {
             };
         };
     };
-    WebhookDeliveriesController_get: {
+    getWebhookDelivery: {
         parameters: {
             query?: never;
             header?: never;
@@ -3042,7 +3168,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3064,7 +3190,7 @@ export interface operations {
             };
         };
     };
-    WebhookDeliveriesController_retry: {
+    retryWebhookDelivery: {
         parameters: {
             query?: never;
             header?: never;
@@ -3110,7 +3236,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3129,6 +3255,408 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
+            };
+        };
+    };
+    onVerificationApproved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Delivery id: the same on every retry of this event, so use it to ignore duplicates (delivery is at least once). */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "verification.approved",
+                 *       "timestamp": "2026-11-21T10:00:00.000Z",
+                 *       "data": {
+                 *         "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70",
+                 *         "appId": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f71",
+                 *         "flow": "outbound",
+                 *         "phone": "+6281212345678",
+                 *         "channel": "whatsapp",
+                 *         "status": "approved",
+                 *         "attemptsRemaining": 4,
+                 *         "sendsRemaining": 4,
+                 *         "expiresAt": "2026-11-21T10:10:00.000Z",
+                 *         "createdAt": "2026-11-21T09:59:00.000Z",
+                 *         "approvedAt": "2026-11-21T10:00:00.000Z",
+                 *         "metadata": {
+                 *           "userId": "42"
+                 *         },
+                 *         "waUserId": null,
+                 *         "delivery": {
+                 *           "channel": "whatsapp",
+                 *           "status": "delivered",
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientWebhookEventDto"] & {
+                    /** @enum {string} */
+                    type?: "verification.approved";
+                };
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx counts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused, e.g. a signature that does not match: retried, then the delivery is `failed` (retry it with `POST /v1/webhook-deliveries/{id}/retry`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onVerificationFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Delivery id: the same on every retry of this event, so use it to ignore duplicates (delivery is at least once). */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "verification.failed",
+                 *       "timestamp": "2026-11-21T10:00:00.000Z",
+                 *       "data": {
+                 *         "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70",
+                 *         "appId": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f71",
+                 *         "flow": "outbound",
+                 *         "phone": "+6281212345678",
+                 *         "channel": "whatsapp",
+                 *         "status": "failed",
+                 *         "attemptsRemaining": 4,
+                 *         "sendsRemaining": 4,
+                 *         "expiresAt": "2026-11-21T10:10:00.000Z",
+                 *         "createdAt": "2026-11-21T09:59:00.000Z",
+                 *         "approvedAt": null,
+                 *         "metadata": {
+                 *           "userId": "42"
+                 *         },
+                 *         "waUserId": null,
+                 *         "delivery": {
+                 *           "channel": "whatsapp",
+                 *           "status": "failed",
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientWebhookEventDto"] & {
+                    /** @enum {string} */
+                    type?: "verification.failed";
+                };
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx counts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused, e.g. a signature that does not match: retried, then the delivery is `failed` (retry it with `POST /v1/webhook-deliveries/{id}/retry`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onVerificationExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Delivery id: the same on every retry of this event, so use it to ignore duplicates (delivery is at least once). */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "verification.expired",
+                 *       "timestamp": "2026-11-21T10:00:00.000Z",
+                 *       "data": {
+                 *         "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70",
+                 *         "appId": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f71",
+                 *         "flow": "outbound",
+                 *         "phone": "+6281212345678",
+                 *         "channel": "whatsapp",
+                 *         "status": "expired",
+                 *         "attemptsRemaining": 4,
+                 *         "sendsRemaining": 4,
+                 *         "expiresAt": "2026-11-21T10:10:00.000Z",
+                 *         "createdAt": "2026-11-21T09:59:00.000Z",
+                 *         "approvedAt": null,
+                 *         "metadata": {
+                 *           "userId": "42"
+                 *         },
+                 *         "waUserId": null,
+                 *         "delivery": {
+                 *           "channel": "whatsapp",
+                 *           "status": "delivered",
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientWebhookEventDto"] & {
+                    /** @enum {string} */
+                    type?: "verification.expired";
+                };
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx counts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused, e.g. a signature that does not match: retried, then the delivery is `failed` (retry it with `POST /v1/webhook-deliveries/{id}/retry`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onVerificationMaxAttemptsReached: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Delivery id: the same on every retry of this event, so use it to ignore duplicates (delivery is at least once). */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "verification.max_attempts_reached",
+                 *       "timestamp": "2026-11-21T10:00:00.000Z",
+                 *       "data": {
+                 *         "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70",
+                 *         "appId": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f71",
+                 *         "flow": "outbound",
+                 *         "phone": "+6281212345678",
+                 *         "channel": "whatsapp",
+                 *         "status": "max_attempts_reached",
+                 *         "attemptsRemaining": 0,
+                 *         "sendsRemaining": 4,
+                 *         "expiresAt": "2026-11-21T10:10:00.000Z",
+                 *         "createdAt": "2026-11-21T09:59:00.000Z",
+                 *         "approvedAt": null,
+                 *         "metadata": {
+                 *           "userId": "42"
+                 *         },
+                 *         "waUserId": null,
+                 *         "delivery": {
+                 *           "channel": "whatsapp",
+                 *           "status": "delivered",
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientWebhookEventDto"] & {
+                    /** @enum {string} */
+                    type?: "verification.max_attempts_reached";
+                };
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx counts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused, e.g. a signature that does not match: retried, then the delivery is `failed` (retry it with `POST /v1/webhook-deliveries/{id}/retry`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onVerificationDeliveryUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Delivery id: the same on every retry of this event, so use it to ignore duplicates (delivery is at least once). */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "verification.delivery_updated",
+                 *       "timestamp": "2026-11-21T10:00:00.000Z",
+                 *       "data": {
+                 *         "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70",
+                 *         "appId": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f71",
+                 *         "flow": "outbound",
+                 *         "phone": "+6281212345678",
+                 *         "channel": "whatsapp",
+                 *         "status": "pending",
+                 *         "attemptsRemaining": 4,
+                 *         "sendsRemaining": 4,
+                 *         "expiresAt": "2026-11-21T10:10:00.000Z",
+                 *         "createdAt": "2026-11-21T09:59:00.000Z",
+                 *         "approvedAt": null,
+                 *         "metadata": {
+                 *           "userId": "42"
+                 *         },
+                 *         "waUserId": null,
+                 *         "delivery": {
+                 *           "channel": "whatsapp",
+                 *           "status": "delivered",
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientWebhookEventDto"] & {
+                    /** @enum {string} */
+                    type?: "verification.delivery_updated";
+                };
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx counts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused, e.g. a signature that does not match: retried, then the delivery is `failed` (retry it with `POST /v1/webhook-deliveries/{id}/retry`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onVerificationInboundMismatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Delivery id: the same on every retry of this event, so use it to ignore duplicates (delivery is at least once). */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "verification.inbound_mismatch",
+                 *       "timestamp": "2026-11-21T10:00:00.000Z",
+                 *       "data": {
+                 *         "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70",
+                 *         "appId": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f71",
+                 *         "flow": "inbound",
+                 *         "phone": "+6281212345678",
+                 *         "channel": "whatsapp",
+                 *         "status": "pending",
+                 *         "attemptsRemaining": 4,
+                 *         "sendsRemaining": 4,
+                 *         "expiresAt": "2026-11-21T10:10:00.000Z",
+                 *         "createdAt": "2026-11-21T09:59:00.000Z",
+                 *         "approvedAt": null,
+                 *         "metadata": {
+                 *           "userId": "42"
+                 *         },
+                 *         "waUserId": null,
+                 *         "delivery": {
+                 *           "channel": "whatsapp",
+                 *           "status": "delivered",
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientWebhookEventDto"] & {
+                    /** @enum {string} */
+                    type?: "verification.inbound_mismatch";
+                };
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx counts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused, e.g. a signature that does not match: retried, then the delivery is `failed` (retry it with `POST /v1/webhook-deliveries/{id}/retry`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

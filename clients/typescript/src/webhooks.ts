@@ -3,27 +3,20 @@ import type { components } from './schema';
 
 export { WebhookVerificationError } from 'standardwebhooks';
 
-/** The verification object a client webhook carries in `data`. */
-type Verification = components['schemas']['VerificationResponseDto'];
-
-/** The client-webhook event types. */
-export const WEBHOOK_EVENT_TYPES = [
-  'verification.approved',
-  'verification.failed',
-  'verification.expired',
-  'verification.max_attempts_reached',
-  'verification.delivery_updated',
-  'verification.inbound_mismatch',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
 /** A verified client webhook: `{ type, timestamp, data }`, `data` being the verification. */
-export interface WebhookEvent {
-  type: WebhookEventType;
-  /** When the event happened (ISO 8601). */
-  timestamp: string;
-  data: Verification;
-}
+export type WebhookEvent = components['schemas']['ClientWebhookEventDto'];
+/** `verification.approved`, `verification.failed`, … (the `webhooks` of the OpenAPI document). */
+export type WebhookEventType = components['schemas']['WebhookEventType'];
+
+/** Every event type, exhaustively (the compiler fails here when the document adds one). */
+const EVENT_TYPES: Record<WebhookEventType, true> = {
+  'verification.approved': true,
+  'verification.failed': true,
+  'verification.expired': true,
+  'verification.max_attempts_reached': true,
+  'verification.delivery_updated': true,
+  'verification.inbound_mismatch': true,
+};
 
 /**
  * The request headers: Node's `req.headers` (`IncomingHttpHeaders`), a Fetch `Headers`, or a plain
@@ -82,8 +75,6 @@ function lookup(
   return null;
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES);
-
 /** Checks the envelope (the signature already proved that wa-verify sent it). */
 function isWebhookEvent(body: unknown): body is WebhookEvent {
   return (
@@ -91,7 +82,7 @@ function isWebhookEvent(body: unknown): body is WebhookEvent {
     body !== null &&
     'type' in body &&
     typeof body.type === 'string' &&
-    EVENT_TYPES.has(body.type) &&
+    Object.hasOwn(EVENT_TYPES, body.type) &&
     'timestamp' in body &&
     typeof body.timestamp === 'string' &&
     'data' in body &&
