@@ -12,7 +12,7 @@ export class ApiErrorDetailDto {
 
 /** The body of every error response. */
 export class ApiErrorDto {
-  @ApiProperty({ description: 'HTTP status.', example: 409 })
+  @ApiProperty({ description: 'HTTP status.', example: 409, type: 'integer' })
   statusCode: number;
 
   @ApiProperty({
@@ -55,11 +55,55 @@ const DESCRIPTIONS: Record<number, string> = {
   502: 'delivery_failed (with the verification id)',
 };
 
+/** One typical body per status, so Swagger UI does not show the same 409 under every status. */
+const EXAMPLES: Record<number, ApiErrorDto> = {
+  400: {
+    statusCode: 400,
+    code: ErrorCode.VALIDATION_FAILED,
+    message: 'Request validation failed',
+    details: [{ field: 'phone', message: 'phone must be a string' }],
+  },
+  401: {
+    statusCode: 401,
+    code: ErrorCode.UNAUTHORIZED,
+    message: 'Missing or invalid credentials',
+  },
+  403: {
+    statusCode: 403,
+    code: ErrorCode.COUNTRY_NOT_ALLOWED,
+    message: 'Phone numbers of this country are not allowed for this app',
+  },
+  404: { statusCode: 404, code: ErrorCode.NOT_FOUND, message: 'Verification not found' },
+  409: {
+    statusCode: 409,
+    code: ErrorCode.VERIFICATION_NOT_PENDING,
+    message: 'Verification is not pending',
+    status: 'approved',
+  },
+  413: {
+    statusCode: 413,
+    code: ErrorCode.PAYLOAD_TOO_LARGE,
+    message: 'Request body is too large',
+  },
+  429: { statusCode: 429, code: ErrorCode.RATE_LIMITED, message: 'Too many requests' },
+  502: {
+    statusCode: 502,
+    code: ErrorCode.DELIVERY_FAILED,
+    message: 'No channel could deliver the code',
+    id: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70',
+  },
+};
+
 /** Documents the error responses a route can give, all with the {@link ApiErrorDto} body. */
 export function ApiErrorResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'error', type: ApiErrorDto }),
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? 'error',
+        type: ApiErrorDto,
+        example: EXAMPLES[status],
+      }),
     ),
   );
 }

@@ -22,6 +22,23 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       )
       .setVersion('1.0')
       .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+      .addTag('verifications', 'Start, check, resend and cancel verifications (app API key).')
+      .addTag(
+        'sandbox',
+        'Development only (404 in production): what the sandbox sent, and a simulated person writing in.',
+      )
+      .addTag(
+        'webhook deliveries',
+        'The log of client webhooks sent to your `webhookUrl`, with manual retry.',
+      )
+      .addTag('audit', 'The append-only audit trail.')
+      .addTag('apps (admin)', 'Tenants, their API keys and webhook secret (ADMIN_API_KEY).')
+      .addTag(
+        'provider webhooks',
+        'Called by Meta and Twilio; authenticated by their signature header, never by API key.',
+      )
+      .addTag('health', 'Liveness and readiness probes (no credentials).')
+      .addTag('client webhooks', 'What wa-verify POSTs to your app (see Webhooks).')
       .addServer('/', 'This wa-verify instance')
       .addBearerAuth(
         { type: 'http', scheme: 'bearer', description: 'App API key (`wav_…`).' },
@@ -69,9 +86,9 @@ function assertEveryOperationDeclared(document: OpenAPIObject): void {
  * `rate_limited` (with Retry-After) wherever an API key is checked (public routes are not limited).
  */
 function documentCommonErrors(document: OpenAPIObject): void {
-  const errorBody = {
-    'application/json': { schema: { $ref: '#/components/schemas/ApiErrorDto' } },
-  };
+  const errorBody = (example: Record<string, unknown>) => ({
+    'application/json': { schema: { $ref: '#/components/schemas/ApiErrorDto' }, example },
+  });
   for (const item of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];
@@ -83,11 +100,19 @@ function documentCommonErrors(document: OpenAPIObject): void {
           headers: {
             'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
           },
-          content: errorBody,
+          content: errorBody({
+            statusCode: 429,
+            code: 'rate_limited',
+            message: 'Too many requests',
+          }),
         };
       operation.responses['500'] ??= {
         description: 'internal_error (never with a stack trace)',
-        content: errorBody,
+        content: errorBody({
+          statusCode: 500,
+          code: 'internal_error',
+          message: 'Internal error',
+        }),
       };
     }
   }

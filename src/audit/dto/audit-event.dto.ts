@@ -56,7 +56,14 @@ export class ListAuditEventsQueryDto {
   @IsUUID()
   appId?: string;
 
-  @ApiPropertyOptional({ description: 'Page size, 1..200.', example: 50, default: 50 })
+  @ApiPropertyOptional({
+    description: 'Page size, 1..200.',
+    example: 50,
+    default: 50,
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

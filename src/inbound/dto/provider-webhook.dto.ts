@@ -39,12 +39,14 @@ export class WebhookAckDto {
   @ApiProperty({
     description: 'Events that were new and are now queued for processing.',
     example: 1,
+    type: 'integer',
   })
   received: number;
 
   @ApiProperty({
     description: 'Events already received before (redeliveries), ignored.',
     example: 0,
+    type: 'integer',
   })
   duplicates: number;
 }

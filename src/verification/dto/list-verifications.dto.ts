@@ -18,7 +18,14 @@ export class ListVerificationsQueryDto {
   @IsEnum(VerificationStatus)
   status?: VerificationStatus;
 
-  @ApiPropertyOptional({ description: 'Page size, 1..100.', example: 20, default: 20 })
+  @ApiPropertyOptional({
+    description: 'Page size, 1..100.',
+    example: 20,
+    default: 20,
+    type: 'integer',
+    minimum: 1,
+    maximum: 100,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

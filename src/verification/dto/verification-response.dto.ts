@@ -53,10 +53,10 @@ export class VerificationResponseDto {
   })
   status: VerificationStatus;
 
-  @ApiProperty({ description: 'Wrong codes still allowed.', example: 5 })
+  @ApiProperty({ description: 'Wrong codes still allowed.', example: 5, type: 'integer' })
   attemptsRemaining: number;
 
-  @ApiProperty({ description: 'Resends still allowed.', example: 4 })
+  @ApiProperty({ description: 'Resends still allowed.', example: 4, type: 'integer' })
   sendsRemaining: number;
 
   @ApiProperty({
@@ -133,6 +133,7 @@ export class CheckResultDto {
   @ApiPropertyOptional({
     description: 'Wrong codes still allowed (when the code was wrong).',
     example: 4,
+    type: 'integer',
   })
   attemptsRemaining?: number;
 }

@@ -14,7 +14,14 @@ export class ListWebhookDeliveriesQueryDto {
   @IsEnum(WebhookDeliveryStatus)
   status?: WebhookDeliveryStatus;
 
-  @ApiPropertyOptional({ description: 'Page size, 1..100.', example: 20, default: 20 })
+  @ApiPropertyOptional({
+    description: 'Page size, 1..100.',
+    example: 20,
+    default: 20,
+    type: 'integer',
+    minimum: 1,
+    maximum: 100,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -33,18 +40,22 @@ export class ListWebhookDeliveriesQueryDto {
 }
 
 export class WebhookAttemptDto {
-  @ApiProperty({ description: 'Attempt number, from 1.', example: 1 })
+  @ApiProperty({ description: 'Attempt number, from 1.', example: 1, type: 'integer' })
   attempt: number;
 
   @ApiProperty({
     description: 'HTTP status the receiver answered (null when no answer came).',
     example: 503,
     nullable: true,
-    type: Number,
+    type: 'integer',
   })
   statusCode: number | null;
 
-  @ApiProperty({ description: 'Time to the response headers, in milliseconds.', example: 182 })
+  @ApiProperty({
+    description: 'Time to the response headers, in milliseconds.',
+    example: 182,
+    type: 'integer',
+  })
   latencyMs: number;
 
   @ApiProperty({
@@ -89,7 +100,7 @@ export class WebhookDeliveryDto {
   })
   status: WebhookDeliveryStatus;
 
-  @ApiProperty({ description: 'Attempts made so far.', example: 1 })
+  @ApiProperty({ description: 'Attempts made so far.', example: 1, type: 'integer' })
   attempts: number;
 
   @ApiProperty({
@@ -104,7 +115,7 @@ export class WebhookDeliveryDto {
     description: 'HTTP status of the last attempt.',
     example: 200,
     nullable: true,
-    type: Number,
+    type: 'integer',
   })
   lastStatusCode: number | null;
 
