@@ -31,9 +31,9 @@ export type WebhookHeaders =
  * `whsec_…` secret, timestamp within 5 minutes) and returns its event; throws
  * {@link WebhookVerificationError} when the signature, the timestamp or the body is wrong.
  *
- * `rawBody` must be the bytes exactly as received (a `Buffer` from `express.raw()`, Fastify's
- * `rawBody`, `await request.text()`…): JSON that was parsed and serialised again no longer matches
- * the signature. After a secret rotation both the new and the previous secret sign for 24 h, so
+ * `rawBody` must be the body exactly as received (a `Buffer` from `express.raw()` or from a
+ * Fastify content-type parser with `parseAs: 'buffer'`, `await request.text()` in a Fetch
+ * handler…): JSON that was parsed and serialised again no longer matches the signature. After a secret rotation both the new and the previous secret sign for 24 h, so
  * either one verifies.
  */
 export function verifyWebhook(
@@ -41,8 +41,7 @@ export function verifyWebhook(
   rawBody: string | Uint8Array,
   headers: WebhookHeaders,
 ): WebhookEvent {
-  // The signature covers the body as UTF-8 text; decode bytes here rather than trusting a caller's
-  // re-serialised JSON.
+  // standardwebhooks signs and checks the body as UTF-8 text.
   const payload = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
   const event = new Webhook(secret).verify(payload, {
     'webhook-id': header(headers, 'webhook-id'),
