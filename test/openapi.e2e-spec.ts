@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openApiDocumentProblems } from '../src/openapi/openapi';
 import { startApp, TestApp } from './support/harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -69,6 +70,7 @@ describe('OpenAPI document (/docs-json and openapi.json)', () => {
   });
 
   it('gives every operation a readable, unique operationId', () => {
+    expect(openApiDocumentProblems(doc as never)).toEqual([]);
     const ids = operations(doc).map(({ op }) => op.operationId as string);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z0-9]+$/);

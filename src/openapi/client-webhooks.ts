@@ -67,7 +67,7 @@ const SIGNATURE_HEADERS: OperationObject['parameters'] = [
     in: 'header',
     required: true,
     description:
-      "Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison).",
+      "Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the app's `whsec_…` secret (the bytes of the base64 after `whsec_`). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison).",
     schema: {
       type: 'string',
       example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
@@ -87,7 +87,7 @@ export function clientWebhooks(): WebhooksObject {
       post: {
         operationId,
         summary,
-        description: `${description}\n\nSent as \`POST <webhookUrl>\`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same \`webhook-id\`; every attempt is in \`GET /v1/webhook-deliveries\`.`,
+        description: `${description}\n\nSent as \`POST <webhookUrl>\`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same \`webhook-id\`; every attempt is in \`GET /v1/webhook-deliveries\`.`,
         tags: ['client webhooks'],
         security: [],
         parameters: SIGNATURE_HEADERS,

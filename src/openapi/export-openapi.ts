@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApp } from '../bootstrap';
 import { loadConfig } from '../config/app-config';
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument, openApiDocumentProblems } from './openapi';
 
 async function main(): Promise<void> {
   const target = resolve(process.argv[2] ?? 'openapi.json');
@@ -26,7 +26,11 @@ async function main(): Promise<void> {
     });
     const app = await createApp(config, { logger: false });
     try {
-      writeFileSync(target, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);
+      const document = buildOpenApiDocument(app);
+      const problems = openApiDocumentProblems(document);
+      if (problems.length)
+        throw new Error(`the OpenAPI document is not right:\n${problems.join('\n')}`);
+      writeFileSync(target, `${JSON.stringify(document, null, 2)}\n`);
     } finally {
       await app.close();
     }

@@ -38,6 +38,7 @@ describe('Swagger UI (browser)', () => {
     page.setDefaultTimeout(UI_TIMEOUT);
     await page.goto(`${t.url}/docs`);
     await authorizeOnce(page, tenant.apiKey);
+    await page.screenshot({ path: join(ARTIFACTS, 'swagger-authorized.png') });
   });
 
   afterAll(async () => {
@@ -104,7 +105,17 @@ describe('Swagger UI (browser)', () => {
     await operation(page, 'sandbox', 'listSandboxMessages').screenshot({
       path: join(ARTIFACTS, 'swagger-inbound-reply.png'),
     });
-    await page.screenshot({ path: join(ARTIFACTS, 'swagger-ui.png'), fullPage: true });
+  });
+
+  it('lists the client webhooks with their signature headers', async () => {
+    const webhooks = page.locator('[id^="operations-webhooks-"]');
+    await webhooks.first().scrollIntoViewIfNeeded();
+    expect(await webhooks.count()).toBe(6);
+    const approved = page.locator('[id="operations-webhooks-onVerificationApproved"]');
+    await approved.locator('.opblock-summary-control').click();
+    for (const header of ['webhook-id', 'webhook-timestamp', 'webhook-signature'])
+      await approved.locator(`tr[data-param-name="${header}"]`).waitFor();
+    await approved.screenshot({ path: join(ARTIFACTS, 'swagger-webhook-approved.png') });
   });
 });
 
