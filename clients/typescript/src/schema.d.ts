@@ -379,7 +379,7 @@ export interface webhooks {
          * A verification was approved
          * @description The right code was checked (outbound, or inbound with `inboundReply: code`), or the person sent the prefilled message from the expected number (inbound with `inboundReply: confirm`). `data.status` is `approved`.
          *
-         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
         post: operations["onVerificationApproved"];
         delete?: never;
@@ -401,7 +401,7 @@ export interface webhooks {
          * No channel could deliver the code
          * @description Every channel (the first and the fallbacks) refused or failed to deliver the message. `data.status` is `failed`.
          *
-         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
         post: operations["onVerificationFailed"];
         delete?: never;
@@ -423,7 +423,7 @@ export interface webhooks {
          * A pending verification expired
          * @description It reached `expiresAt` while still pending. `data.status` is `expired`.
          *
-         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
         post: operations["onVerificationExpired"];
         delete?: never;
@@ -445,7 +445,7 @@ export interface webhooks {
          * Too many wrong codes
          * @description The last allowed wrong code was checked (5 in all, across resends). `data.status` is `max_attempts_reached`.
          *
-         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
         post: operations["onVerificationMaxAttemptsReached"];
         delete?: never;
@@ -467,7 +467,7 @@ export interface webhooks {
          * The delivery status of the last message moved
          * @description The provider reported the last message as `sent`, `delivered`, `read` or `failed` (see `data.delivery`). The verification status itself may be unchanged.
          *
-         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
         post: operations["onVerificationDeliveryUpdated"];
         delete?: never;
@@ -489,7 +489,7 @@ export interface webhooks {
          * The inbound token came from another number
          * @description Someone sent the prefilled message of an inbound verification from a number other than `data.phone` (or with a hidden number). The verification stays `pending`.
          *
-         *     Sent as `POST <webhookUrl>`; answer any 2xx within the timeout. Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
+         *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
         post: operations["onVerificationInboundMismatch"];
         delete?: never;
@@ -4224,7 +4224,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the app's `whsec_…` secret (the bytes of the base64 after `whsec_`). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
                 "webhook-signature": string;
             };
             path?: never;
@@ -4291,7 +4291,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the app's `whsec_…` secret (the bytes of the base64 after `whsec_`). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
                 "webhook-signature": string;
             };
             path?: never;
@@ -4358,7 +4358,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the app's `whsec_…` secret (the bytes of the base64 after `whsec_`). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
                 "webhook-signature": string;
             };
             path?: never;
@@ -4425,7 +4425,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the app's `whsec_…` secret (the bytes of the base64 after `whsec_`). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
                 "webhook-signature": string;
             };
             path?: never;
@@ -4492,7 +4492,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the app's `whsec_…` secret (the bytes of the base64 after `whsec_`). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
                 "webhook-signature": string;
             };
             path?: never;
@@ -4559,7 +4559,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds of this attempt; refuse it when far from your clock (e.g. more than 5 minutes). */
                 "webhook-timestamp": string;
-                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` with the app's `whsec_…` secret (base64 after the prefix). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
+                /** @description Standard Webhooks signature: space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the app's `whsec_…` secret (the bytes of the base64 after `whsec_`). For 24 h after a secret rotation a second `v1,` signature made with the previous secret follows. Accept the request when one of them matches (constant-time comparison). */
                 "webhook-signature": string;
             };
             path?: never;
