@@ -9,6 +9,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleFileExtensions: ['js', 'json', 'ts'],
+  // The client's examples import it by its package name (clients/typescript).
+  moduleNameMapper: { '^@wa-verify/client$': '<rootDir>/../clients/typescript/src' },
   testEnvironment: 'node',
   testTimeout: 30000,
 };
