@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseDuration, parseDurationList } from './duration';
+import { MAX_OUTBOUND_TIMEOUT_MS } from './timeouts';
 
 /**
  * The one place that reads the environment. Every variable has a default (or is required in
@@ -312,7 +313,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     appSecret: read.string('META_APP_SECRET', ''),
     verifyToken: read.string('META_VERIFY_TOKEN', ''),
     otpTemplate: read.string('META_OTP_TEMPLATE', 'otp_code'),
-    timeoutMs: read.duration('META_TIMEOUT', '10s'),
+    timeoutMs: outboundTimeout(read.duration('META_TIMEOUT', '10s'), 'META_TIMEOUT'),
   };
   if (whatsappProvider === 'meta') {
     for (const [name, value] of [
@@ -335,7 +336,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     smsFrom: read.string('TWILIO_SMS_FROM', ''),
     whatsappFrom: read.string('TWILIO_WHATSAPP_FROM', ''),
     webhookUrl: read.url('TWILIO_WEBHOOK_URL', `${publicBaseUrl}/v1/webhooks/twilio`),
-    timeoutMs: read.duration('TWILIO_TIMEOUT', '10s'),
+    timeoutMs: outboundTimeout(read.duration('TWILIO_TIMEOUT', '10s'), 'TWILIO_TIMEOUT'),
   };
   const needsTwilio = whatsappProvider === 'twilio' || smsProvider === 'twilio';
   if (needsTwilio) {
@@ -381,7 +382,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     meta,
     twilio,
     webhookRetryScheduleMs,
-    webhookTimeoutMs: read.duration('WEBHOOK_TIMEOUT', '10s'),
+    webhookTimeoutMs: outboundTimeout(read.duration('WEBHOOK_TIMEOUT', '10s'), 'WEBHOOK_TIMEOUT'),
     webhookDispatchIntervalMs: read.duration('WEBHOOK_DISPATCH_INTERVAL', '1s'),
     otpHasher: read.oneOf<OtpHasherName>('OTP_HASHER', ['hmac-sha256', 'bcrypt'], 'hmac-sha256'),
     otpPepper: otpPepper!,
@@ -412,4 +413,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: read.bool('TRUST_PROXY', false),
     logLevel: read.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
   };
+}
+
+/**
+ * An outbound HTTP timeout, capped at {@link MAX_OUTBOUND_TIMEOUT_MS}: the leases and stale windows
+ * that fence work doing such calls are derived from the cap (src/config/timeouts.ts).
+ */
+function outboundTimeout(ms: number, name: string): number {
+  if (ms < 1 || ms > MAX_OUTBOUND_TIMEOUT_MS) {
+    throw new ConfigError(
+      `${name} must be from 1ms to ${MAX_OUTBOUND_TIMEOUT_MS / 1000}s (got ${ms}ms): leases across instances are derived from that maximum`,
+    );
+  }
+  return ms;
 }

@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { LEASE_MARGIN_MS } from '../config/timeouts';
 import { outcomeAfterFailure } from './webhook-backoff';
 import {
   AttemptRecord,
@@ -26,8 +27,6 @@ import { signingSecrets, webhookHeaders } from './webhook-signer';
 
 /** Deliveries in flight per instance; a dead or slow receiver holds at most this many slots. */
 export const MAX_IN_FLIGHT = 8;
-/** A lease outlives the attempt's timeout by this much before another instance may take the row over. */
-const LEASE_MARGIN_MS = 30_000;
 
 /**
  * Sends the client-webhook outbox, off the request path. Every `webhookDispatchIntervalMs` it leases due
