@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { distance as levenshtein } from 'fastest-levenshtein';
 import * as ipaddr from 'ipaddr.js';
 import { parseDuration, parseDurationList } from './duration';
+import { MAX_OUTBOUND_TIMEOUT_MS } from './timeouts';
 
 /**
  * The one place that reads the environment. Every variable has a default (or is required in
@@ -488,7 +489,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     appSecret: read.string('META_APP_SECRET', ''),
     verifyToken: read.string('META_VERIFY_TOKEN', ''),
     otpTemplate: read.string('META_OTP_TEMPLATE', 'otp_code'),
-    timeoutMs: read.duration('META_TIMEOUT', '10s'),
+    timeoutMs: outboundTimeout(read.duration('META_TIMEOUT', '10s'), 'META_TIMEOUT'),
   };
   if (whatsappProvider === 'meta') {
     for (const [name, value] of [
@@ -512,7 +513,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     smsFrom: read.string('TWILIO_SMS_FROM', ''),
     whatsappFrom: read.string('TWILIO_WHATSAPP_FROM', ''),
     webhookUrl: read.url('TWILIO_WEBHOOK_URL', `${publicBaseUrl}/v1/webhooks/twilio`),
-    timeoutMs: read.duration('TWILIO_TIMEOUT', '10s'),
+    timeoutMs: outboundTimeout(read.duration('TWILIO_TIMEOUT', '10s'), 'TWILIO_TIMEOUT'),
   };
   const needsTwilio = whatsappProvider === 'twilio' || smsProvider === 'twilio';
   if (needsTwilio) {
@@ -570,7 +571,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     meta,
     twilio,
     webhookRetryScheduleMs,
-    webhookTimeoutMs: read.duration('WEBHOOK_TIMEOUT', '10s'),
+    webhookTimeoutMs: outboundTimeout(read.duration('WEBHOOK_TIMEOUT', '10s'), 'WEBHOOK_TIMEOUT'),
     webhookDispatchIntervalMs: read.duration('WEBHOOK_DISPATCH_INTERVAL', '1s'),
     webhookDispatch: {
       maxInFlight: read.int('WEBHOOK_MAX_IN_FLIGHT', 32, 1, 1000),
@@ -612,4 +613,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
   // Last, once every variable has been read: the reader's names are the known variables.
   config.warnings = unknownVariableWarnings(env, read.names);
   return config;
+}
+
+/**
+ * An outbound HTTP timeout, capped at {@link MAX_OUTBOUND_TIMEOUT_MS}: the leases and stale windows
+ * that fence work doing such calls are derived from the cap (src/config/timeouts.ts).
+ */
+function outboundTimeout(ms: number, name: string): number {
+  if (ms < 1 || ms > MAX_OUTBOUND_TIMEOUT_MS) {
+    throw new ConfigError(
+      `${name} must be from 1ms to ${MAX_OUTBOUND_TIMEOUT_MS / 1000}s (got ${ms}ms): leases across instances are derived from that maximum`,
+    );
+  }
+  return ms;
 }

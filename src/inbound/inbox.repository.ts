@@ -43,28 +43,46 @@ export class InboxRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Takes the lease on a pending, due, unleased event; 1 when this caller got it. */
-  claim(id: string, now: number, leaseMs: number): Promise<number> {
+  /**
+   * Takes the lease on a pending, due, unleased event under `leaseToken` (random per claim); 1 when
+   * this caller got it. Every later write of the attempt matches the token, so a worker whose lease
+   * ran out (and was taken over) cannot overwrite the new holder's result.
+   */
+  claim(id: string, now: number, leaseMs: number, leaseToken: string): Promise<number> {
     return execute(
       this.dataSource.manager,
-      `UPDATE inbound_events SET locked_until = ?
+      `UPDATE inbound_events SET locked_until = ?, lease_token = ?
        WHERE id = ? AND status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)`,
-      [now + leaseMs, id, InboundEventStatus.PENDING, now, now],
+      [now + leaseMs, leaseToken, id, InboundEventStatus.PENDING, now, now],
     );
   }
 
-  /** Done: the payload is replaced by its redacted form (no message text kept once processed). */
-  markProcessed(id: string, redactedPayload: string, now: number): Promise<number> {
+  /** Done, under the lease: the payload is replaced by its redacted form (no message text kept once processed). */
+  markProcessed(
+    id: string,
+    leaseToken: string,
+    redactedPayload: string,
+    now: number,
+  ): Promise<number> {
     return execute(
       this.dataSource.manager,
-      `UPDATE inbound_events SET status = ?, payload = ?, processed_at = ?, locked_until = NULL, last_error = NULL WHERE id = ? AND status = ?`,
-      [InboundEventStatus.PROCESSED, redactedPayload, now, id, InboundEventStatus.PENDING],
+      `UPDATE inbound_events SET status = ?, payload = ?, processed_at = ?, locked_until = NULL, lease_token = NULL, last_error = NULL
+       WHERE id = ? AND status = ? AND lease_token = ?`,
+      [
+        InboundEventStatus.PROCESSED,
+        redactedPayload,
+        now,
+        id,
+        InboundEventStatus.PENDING,
+        leaseToken,
+      ],
     );
   }
 
-  /** Failed attempt: try again at `nextAttemptAt`, or give up (`failed`, payload redacted). */
+  /** Failed attempt, under the lease: try again at `nextAttemptAt`, or give up (`failed`, payload redacted). */
   recordFailure(
     id: string,
+    leaseToken: string,
     attempts: number,
     error: string,
     nextAttemptAt: number | null,
@@ -73,9 +91,9 @@ export class InboxRepository {
     const giveUp = nextAttemptAt === null;
     return execute(
       this.dataSource.manager,
-      `UPDATE inbound_events SET attempts = ?, last_error = ?, locked_until = NULL, status = ?, next_attempt_at = COALESCE(?, next_attempt_at)
+      `UPDATE inbound_events SET attempts = ?, last_error = ?, locked_until = NULL, lease_token = NULL, status = ?, next_attempt_at = COALESCE(?, next_attempt_at)
          ${giveUp ? ', payload = ?' : ''}
-       WHERE id = ? AND status = ?`,
+       WHERE id = ? AND status = ? AND lease_token = ?`,
       [
         attempts,
         error.slice(0, 500),
@@ -84,6 +102,7 @@ export class InboxRepository {
         ...(giveUp ? [redactedPayload] : []),
         id,
         InboundEventStatus.PENDING,
+        leaseToken,
       ],
     );
   }

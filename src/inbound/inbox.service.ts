@@ -5,11 +5,13 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { INBOX_LEASE_MS } from '../config/timeouts';
 import { ProviderEvent } from '../providers/messaging-provider';
 import { DeliveryStatusHandler, RetryLaterError } from './delivery-status.handler';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
@@ -29,7 +31,6 @@ export interface AcceptedEvents {
   duplicates: number;
 }
 
-const LEASE_MS = 60_000;
 const BATCH = 20;
 export const MAX_INBOX_ATTEMPTS = 10;
 const BACKOFF_BASE_MS = 5_000;
@@ -128,6 +129,7 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
         attempts: 0,
         nextAttemptAt: now,
         lockedUntil: null,
+        leaseToken: null,
         lastError: null,
         createdAt: now,
         processedAt: null,
@@ -145,23 +147,29 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Claims the event (or leaves it to whoever holds it) and processes it once. */
+  /**
+   * Claims the event under a fresh lease token (or leaves it to whoever holds it) and processes it
+   * once. The outcome is written only while the token still holds the lease: a worker that overran
+   * its lease (and was taken over) writes nothing.
+   */
   private async processOne(id: string): Promise<void> {
-    if ((await this.inbox.claim(id, this.clock.now(), LEASE_MS)) !== 1) return;
+    const lease = randomBytes(16).toString('hex');
+    if ((await this.inbox.claim(id, this.clock.now(), INBOX_LEASE_MS, lease)) !== 1) return;
     const row = await this.inbox.findById(id);
-    if (!row) return;
+    if (!row || row.leaseToken !== lease) return;
     let payload: InboxPayload;
     try {
       payload = JSON.parse(row.payload) as InboxPayload;
     } catch {
-      await this.inbox.recordFailure(id, row.attempts + 1, 'unreadable payload', null, '{}');
+      await this.inbox.recordFailure(id, lease, row.attempts + 1, 'unreadable payload', null, '{}');
       return;
     }
+    let written: number;
     try {
       if (payload.event.kind === 'message')
         await this.messages.handle(payload.event, payload.actor, row.attempts === 0);
       else await this.statuses.handle(payload.event, payload.actor, row.attempts);
-      await this.inbox.markProcessed(id, redact(payload), this.clock.now());
+      written = await this.inbox.markProcessed(id, lease, redact(payload), this.clock.now());
     } catch (error) {
       const attempts = row.attempts + 1;
       const giveUp = attempts >= MAX_INBOX_ATTEMPTS;
@@ -174,14 +182,17 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
           `Inbox event ${id} (${row.kind}) failed on attempt ${attempts}: ${reason}`,
         );
       }
-      await this.inbox.recordFailure(
+      written = await this.inbox.recordFailure(
         id,
+        lease,
         attempts,
         reason,
         giveUp ? null : this.clock.now() + inboxBackoffMs(attempts),
         redact(payload),
       );
     }
+    if (written !== 1)
+      this.logger.warn(`Inbox event ${id}: lease lost while processing; result not recorded`);
   }
 
   private track(work: Promise<void>): void {

@@ -1,8 +1,9 @@
+import * as bcrypt from 'bcrypt';
 import { BcryptCodeHasher, HmacCodeHasher } from './code-hasher';
 
 describe.each([
   ['hmac-sha256', () => new HmacCodeHasher('pepper-0123456789abcdef')],
-  ['bcrypt', () => new BcryptCodeHasher(4)],
+  ['bcrypt', () => new BcryptCodeHasher('pepper-0123456789abcdef', 4)],
 ])('%s code hasher', (_name, make) => {
   const hasher = make();
 
@@ -32,10 +33,27 @@ describe('HmacCodeHasher', () => {
 
   it('rejects a bcrypt hash and vice versa', async () => {
     const hmac = await new HmacCodeHasher('pepper-0123456789abcdef').hash('v', '1234');
-    const bcrypt = await new BcryptCodeHasher(4).hash('v', '1234');
-    await expect(new BcryptCodeHasher(4).verify('v', '1234', hmac)).resolves.toBe(false);
+    const bcryptHash = await new BcryptCodeHasher('pepper-0123456789abcdef', 4).hash('v', '1234');
     await expect(
-      new HmacCodeHasher('pepper-0123456789abcdef').verify('v', '1234', bcrypt),
+      new BcryptCodeHasher('pepper-0123456789abcdef', 4).verify('v', '1234', hmac),
     ).resolves.toBe(false);
+    await expect(
+      new HmacCodeHasher('pepper-0123456789abcdef').verify('v', '1234', bcryptHash),
+    ).resolves.toBe(false);
+  });
+});
+
+describe('BcryptCodeHasher', () => {
+  it('hashes the peppered code, so a database dump alone cannot be brute-forced', async () => {
+    const stored = await new BcryptCodeHasher('pepper-aaaaaaaaaaaaaaaa', 4).hash('v', '123456');
+    expect(stored).toMatch(/^\$2[aby]\$04\$/);
+    // What an attacker with the dump but without the pepper would try: bcrypt of `id:code`.
+    await expect(bcrypt.compare('v:123456', stored)).resolves.toBe(false);
+    await expect(
+      new BcryptCodeHasher('pepper-bbbbbbbbbbbbbbbb', 4).verify('v', '123456', stored),
+    ).resolves.toBe(false);
+    await expect(
+      new BcryptCodeHasher('pepper-aaaaaaaaaaaaaaaa', 4).verify('v', '123456', stored),
+    ).resolves.toBe(true);
   });
 });

@@ -27,19 +27,31 @@ export class HmacCodeHasher extends CodeHasher {
   }
 }
 
-/** Optional slow hash. bcrypt's async API runs on the libuv thread pool, off the event loop. */
+/**
+ * Optional slow hash: bcrypt over HMAC-SHA256(OTP_PEPPER, `id:code`), so a database dump alone
+ * cannot be brute-forced (a 6-digit code space is searched in seconds without the pepper). The hex
+ * digest is 64 bytes, inside bcrypt's 72-byte limit. bcrypt's async API runs on the libuv thread
+ * pool, off the event loop.
+ */
 @Injectable()
 export class BcryptCodeHasher extends CodeHasher {
-  constructor(private readonly cost: number) {
+  constructor(
+    private readonly pepper: string,
+    private readonly cost: number,
+  ) {
     super();
   }
 
   hash(verificationId: string, code: string): Promise<string> {
-    return bcrypt.hash(`${verificationId}:${code}`, this.cost);
+    return bcrypt.hash(this.peppered(verificationId, code), this.cost);
   }
 
   async verify(verificationId: string, code: string, stored: string): Promise<boolean> {
     if (!stored.startsWith('$2')) return false;
-    return bcrypt.compare(`${verificationId}:${code}`, stored);
+    return bcrypt.compare(this.peppered(verificationId, code), stored);
+  }
+
+  private peppered(verificationId: string, code: string): string {
+    return hmacSha256Hex(this.pepper, `${verificationId}:${code}`);
   }
 }

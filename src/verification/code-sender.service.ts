@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
 import { Actor } from '../auth/auth.types';
-import { AuditEntry, AuditService } from '../audit/audit.service';
+import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { insertEntities } from '../database/entity-sql';
@@ -55,9 +55,10 @@ export type SendOutcome =
  * Sends messages for a verification through the provider registry (which owns the fallback order),
  * records which channel carried each one, and audits it. Used by both flows.
  *
- * {@link deliverCode} only sends; {@link recordDelivery} writes what happened inside the caller's
- * transaction (the create path stores the new verification and its first message in one go).
- * {@link sendCode} and {@link sendText} do both for an existing verification.
+ * The verification is always stored before anything is sent (creation stores it with delivery
+ * `queued`; a resend claims the send first), so {@link sendCode} and {@link sendText} only ever
+ * write an outcome onto an existing row: one transaction with the message row, its audit events and
+ * one conditional UPDATE of the verification by primary key.
  */
 @Injectable()
 export class CodeSender {
@@ -72,23 +73,6 @@ export class CodeSender {
     private readonly clock: Clock,
   ) {}
 
-  /** Sends a one-time code on `channels` in order (first = preferred, rest = fallbacks); writes nothing. */
-  deliverCode(
-    app: App,
-    verification: Verification,
-    code: string,
-    channels: Channel[],
-  ): Promise<Delivery> {
-    const text = renderMessage(verification.locale, 'otpCode', { code, brand: app.brandName });
-    return this.deliver(
-      verification,
-      verification.phone!,
-      { kind: 'code', code, text },
-      channels,
-      MessagePurpose.CODE,
-    );
-  }
-
   /** Sends a one-time code to an existing verification and records the outcome. */
   async sendCode(
     app: App,
@@ -98,7 +82,14 @@ export class CodeSender {
     actor: Actor,
     options: { failVerificationOnError: boolean },
   ): Promise<SendOutcome> {
-    const delivery = await this.deliverCode(app, verification, code, channels);
+    const text = renderMessage(verification.locale, 'otpCode', { code, brand: app.brandName });
+    const delivery = await this.deliver(
+      verification,
+      verification.phone!,
+      { kind: 'code', code, text },
+      channels,
+      MessagePurpose.CODE,
+    );
     await this.dataSource.transaction((manager) =>
       this.recordForExisting(
         manager,
@@ -135,13 +126,12 @@ export class CodeSender {
   }
 
   /** Writes the message row and its audit events (`message.failed` per failed channel, then `message.sent`). */
-  async recordDelivery(
+  private async recordMessage(
     manager: EntityManager,
     app: App,
     verification: Verification,
     delivery: Delivery,
     actor: Actor,
-    extraAudit: AuditEntry[] = [],
   ): Promise<void> {
     const now = this.clock.now();
     const message: VerificationMessage = {
@@ -161,7 +151,6 @@ export class CodeSender {
     const base = { appId: app.id, verificationId: verification.id, actor };
     await this.audit.record(
       [
-        ...extraAudit,
         ...delivery.failures.map((failure) => ({
           ...base,
           type: 'message.failed',
@@ -194,9 +183,9 @@ export class CodeSender {
 
   /**
    * A verification whose code could not be delivered at all: `failed`, audited, and
-   * `verification.failed` queued for the app. Returns the verification as stored.
+   * `verification.failed` queued for the app.
    */
-  async recordFailure(
+  private async recordFailure(
     manager: EntityManager,
     app: App,
     verification: Verification,
@@ -221,6 +210,11 @@ export class CodeSender {
     });
   }
 
+  /**
+   * The outcome of a send, written after it: the message row and its audit events, then one
+   * conditional UPDATE of the verification by primary key, fenced by the code hash that was sent
+   * (a resend that replaced the code in the meantime owns the delivery fields now).
+   */
   private async recordForExisting(
     manager: EntityManager,
     app: App,
@@ -229,13 +223,14 @@ export class CodeSender {
     actor: Actor,
     failVerificationOnError: boolean,
   ): Promise<void> {
-    await this.recordDelivery(manager, app, verification, delivery, actor);
-    if (delivery.purpose !== MessagePurpose.CODE) return;
+    await this.recordMessage(manager, app, verification, delivery, actor);
+    if (delivery.purpose !== MessagePurpose.CODE || !verification.codeHash) return;
     const now = this.clock.now();
     if (delivery.ok) {
       await this.verifications.recordDelivery(
         manager,
         verification.id,
+        verification.codeHash,
         delivery.channel,
         delivery.status,
         delivery.messageId,
@@ -244,7 +239,14 @@ export class CodeSender {
       );
     } else if (
       failVerificationOnError &&
-      (await this.verifications.failIfPending(manager, verification.id, delivery.error, now)) === 1
+      (await this.verifications.failIfPending(
+        manager,
+        verification.id,
+        verification.codeHash,
+        delivery.channel,
+        delivery.error,
+        now,
+      )) === 1
     ) {
       await this.recordFailure(
         manager,
@@ -257,6 +259,7 @@ export class CodeSender {
       await this.verifications.recordDelivery(
         manager,
         verification.id,
+        verification.codeHash,
         delivery.channel,
         DeliveryStatus.FAILED,
         null,

@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
+import { CREATION_SEND_WINDOW_MS } from '../config/timeouts';
 import { sha256Hex } from '../common/crypto';
 import { DomainException, ErrorCode } from '../common/errors';
 import { newId } from '../common/ids';
@@ -12,15 +13,20 @@ import { IdempotencyKey } from './entities/idempotency-key.entity';
 import { Verification } from './entities/verification.entity';
 
 const TTL_MS = 24 * 3600 * 1000;
-/** A claim whose verification never appeared after this long belongs to a request that died. */
-const STALE_CLAIM_MS = 60_000;
+/**
+ * The claim is written in the transaction that stores the verification, so a claim without its
+ * verification is only ever seen from an instance of an older release (which claimed before
+ * sending); after the longest a send can take it belongs to a request that died.
+ */
+const STALE_CLAIM_MS = CREATION_SEND_WINDOW_MS;
 const CLAIM_POLLS = 50;
 const CLAIM_POLL_MS = 200;
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
- * `Idempotency-Key` for creations: the key is claimed (a unique row) before the code is sent, so two
- * concurrent requests with one key create one verification and send one message.
+ * `Idempotency-Key` for creations: the key is claimed (a unique row) in the transaction that stores
+ * the verification, before the code is sent, so two concurrent requests with one key create one
+ * verification and send one message, and a retry after a crash mid-send gets the stored one.
  */
 @Injectable()
 export class IdempotencyService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -78,13 +84,19 @@ export class IdempotencyService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /**
-   * Claims the key for `verificationId` before anything is sent, so two concurrent requests with
-   * one key send one message. False when another request holds the claim.
+   * Claims the key for `verificationId` inside the transaction that stores it (the first write, so a
+   * loser has written nothing). False when another request holds the claim.
    */
-  async claim(appId: string, key: string, body: unknown, verificationId: string): Promise<boolean> {
+  async claim(
+    manager: EntityManager,
+    appId: string,
+    key: string,
+    body: unknown,
+    verificationId: string,
+  ): Promise<boolean> {
     const now = this.clock.now();
     try {
-      await insertEntities(this.dataSource.manager, IdempotencyKey, [
+      await insertEntities(manager, IdempotencyKey, [
         {
           id: newId(),
           appId,
@@ -102,7 +114,10 @@ export class IdempotencyService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  /** Waits (bounded) for the request holding the claim to store its verification. */
+  /**
+   * The verification of the request that holds the claim. It is stored with the claim, so it is
+   * there at once; the bounded wait only covers a claim made by an older release.
+   */
   async awaitClaimed(appId: string, key: string, body: unknown): Promise<Verification> {
     for (let attempt = 0; attempt < CLAIM_POLLS; attempt++) {
       const row = await this.dataSource

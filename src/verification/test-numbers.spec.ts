@@ -16,7 +16,7 @@ const OTHER_PHONE = '+6281200000002';
 
 describe.each([
   ['hmac-sha256', (): CodeHasher => new HmacCodeHasher('pepper-0123456789abcdef')],
-  ['bcrypt', (): CodeHasher => new BcryptCodeHasher(4)],
+  ['bcrypt', (): CodeHasher => new BcryptCodeHasher('pepper-0123456789abcdef', 4)],
 ])('TestNumbers (%s)', (_name, makeHasher) => {
   let isProduction: boolean;
   let testNumbers: TestNumbers;

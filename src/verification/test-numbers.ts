@@ -116,38 +116,21 @@ export class TestNumbers {
   }
 
   /**
-   * Stores a new test-number verification as if its code had gone out: no provider call, no message
-   * row; delivery `{ channel, status: sent, messageId: null }`. Audited as `verification.created`
-   * and `message.skipped`, both with `testNumber: true`.
+   * Makes a new (not yet stored) verification a test-number one, as if its code had gone out: no
+   * provider call, no message row; delivery `{ channel, status: sent, messageId: null }`. Returns
+   * the `message.skipped` audit entry to store with it (creation stores both in one transaction).
    */
-  async create(
-    verification: Verification,
-    codeHash: string,
-    created: AuditEntry,
-    actor: Actor,
-  ): Promise<Verification> {
-    const now = this.clock.now();
-    const stored: Verification = {
-      ...verification,
+  prepare(verification: Verification, codeHash: string, actor: Actor): AuditEntry {
+    Object.assign(verification, {
       isTest: true,
       codeHash,
       sends: 1,
-      lastSentAt: now,
+      lastSentAt: this.clock.now(),
       deliveryChannel: verification.channel,
       deliveryStatus: DeliveryStatus.SENT,
       deliveryMessageId: null,
-    };
-    await this.dataSource.transaction(async (manager) => {
-      await this.verifications.insert(manager, stored);
-      await this.audit.record(
-        [
-          { ...created, data: { ...created.data, testNumber: true } },
-          this.skipped(stored, stored.channel, actor),
-        ],
-        manager,
-      );
     });
-    return stored;
+    return this.skipped(verification, verification.channel, actor);
   }
 
   /**
@@ -172,6 +155,7 @@ export class TestNumbers {
       await this.verifications.recordDelivery(
         manager,
         verification.id,
+        verification.codeHash!,
         channel,
         DeliveryStatus.SENT,
         null,

@@ -31,7 +31,7 @@ import { VerificationService } from './verification.service';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): CodeHasher =>
         config.otpHasher === 'bcrypt'
-          ? new BcryptCodeHasher(config.otpHashCost)
+          ? new BcryptCodeHasher(config.otpPepper, config.otpHashCost)
           : new HmacCodeHasher(config.otpPepper),
     },
   ],

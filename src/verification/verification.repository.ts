@@ -152,17 +152,31 @@ export class VerificationRepository {
     );
   }
 
-  failIfPending(manager: EntityManager, id: string, error: string, now: number): Promise<number> {
+  /**
+   * A code that no channel delivered: the verification becomes `failed`, only while it is pending
+   * and `codeHash` is still its code (the send being recorded is the current one).
+   */
+  failIfPending(
+    manager: EntityManager,
+    id: string,
+    codeHash: string,
+    channel: Channel,
+    error: string,
+    now: number,
+  ): Promise<number> {
     return execute(
       manager,
-      `UPDATE verifications SET status = ?, delivery_status = ?, delivery_error = ?, updated_at = ? WHERE id = ? AND status = ?`,
+      `UPDATE verifications SET status = ?, delivery_channel = ?, delivery_status = ?, delivery_message_id = NULL, delivery_error = ?, updated_at = ?
+       WHERE id = ? AND status = ? AND code_hash = ?`,
       [
         VerificationStatus.FAILED,
+        channel,
         DeliveryStatus.FAILED,
         error.slice(0, 255),
         now,
         id,
         VerificationStatus.PENDING,
+        codeHash,
       ],
     );
   }
@@ -196,9 +210,11 @@ export class VerificationRepository {
     );
   }
 
+  /** The outcome of a send, only while `codeHash` is still the code that was sent (a resend may have replaced it). */
   recordDelivery(
     manager: EntityManager,
     id: string,
+    codeHash: string,
     channel: Channel,
     status: DeliveryStatus,
     messageId: string | null,
@@ -207,8 +223,9 @@ export class VerificationRepository {
   ): Promise<number> {
     return execute(
       manager,
-      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?, updated_at = ? WHERE id = ?`,
-      [channel, status, messageId, error ? error.slice(0, 255) : null, now, id],
+      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?, updated_at = ?
+       WHERE id = ? AND code_hash = ?`,
+      [channel, status, messageId, error ? error.slice(0, 255) : null, now, id, codeHash],
     );
   }
 

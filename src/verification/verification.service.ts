@@ -59,6 +59,12 @@ export class VerificationService {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Creates a verification. Store first, then send: the verification (delivery `queued`), its
+   * `verification.created` audit event and the Idempotency-Key claim are written in one transaction
+   * before any message goes out, so a crash mid-send leaves a visible verification that a same-key
+   * retry returns (sending nothing); then the code is sent and its outcome recorded.
+   */
   async create(
     app: App,
     dto: CreateVerificationDto,
@@ -75,80 +81,98 @@ export class VerificationService {
 
     const now = this.clock.now();
     const verification = this.newVerification(app, dto, flow, phone, now);
-    if (
-      idempotencyKey &&
-      !(await this.idempotency.claim(app.id, idempotencyKey, dto, verification.id))
-    ) {
-      // A concurrent request with the same key won the claim: answer with its verification, send nothing.
-      return this.view(app, await this.idempotency.awaitClaimed(app.id, idempotencyKey, dto));
+    let code: string | null = null;
+    const extraAudit: AuditEntry[] = [];
+    if (flow === Flow.INBOUND) {
+      verification.tokenHash = this.inboundLinks.tokenHash(verification.id);
+    } else if (testNumber) {
+      extraAudit.push(this.testNumbers.prepare(verification, testNumber.codeHash, actor));
+    } else {
+      code = this.otp.generate(verification.codeLength);
+      Object.assign(verification, {
+        codeHash: await this.hasher.hash(verification.id, code),
+        sends: 1,
+        lastSentAt: now,
+        deliveryChannel: verification.channel,
+        deliveryStatus: DeliveryStatus.QUEUED,
+      });
     }
+    const stored = await this.store(app, verification, actor, now, idempotencyKey, dto, extraAudit);
+    if (!stored) {
+      // A concurrent request with the same key stored its verification first: answer with it, send nothing.
+      return this.view(app, await this.idempotency.awaitClaimed(app.id, idempotencyKey!, dto));
+    }
+    if (code === null) return this.view(app, verification);
+    return this.sendFirstCode(app, verification, code, actor);
+  }
+
+  /**
+   * One transaction: the Idempotency-Key claim (when given), the verification and its creation
+   * audit event (with `extraAudit`). False when another request holds the key (nothing is written).
+   */
+  private async store(
+    app: App,
+    verification: Verification,
+    actor: Actor,
+    now: number,
+    idempotencyKey: string | undefined,
+    body: CreateVerificationDto,
+    extraAudit: AuditEntry[],
+  ): Promise<boolean> {
     const created: AuditEntry = {
       type: 'verification.created',
       appId: app.id,
       verificationId: verification.id,
       actor,
       data: {
-        flow,
+        flow: verification.flow,
         channel: verification.channel,
         phone: maskPhone(verification.phone),
         fallbackChannels: verification.fallbackChannels,
         ttlSeconds: Math.round((verification.expiresAt - now) / 1000),
+        ...testNumberMark(verification),
       },
     };
-
-    if (flow === Flow.INBOUND) {
-      verification.tokenHash = this.inboundLinks.tokenHash(verification.id);
-      await this.dataSource.transaction(async (manager) => {
-        await this.verifications.insert(manager, verification);
-        await this.audit.record(created, manager);
-      });
-      return this.view(app, verification);
-    }
-    if (testNumber)
-      return this.view(
-        app,
-        await this.testNumbers.create(verification, testNumber.codeHash, created, actor),
-      );
-
-    const code = this.otp.generate(verification.codeLength);
-    Object.assign(verification, {
-      codeHash: await this.hasher.hash(verification.id, code),
-      sends: 1,
-      lastSentAt: now,
-    });
-    // The code goes out before anything is stored, so a creation costs one transaction: the
-    // verification, its first message and their audit events are written together with the
-    // outcome. (A delivery status that overtakes this insert is retried by the inbox.)
-    const delivery = await this.sender.deliverCode(app, verification, code, [
-      verification.channel,
-      ...verification.fallbackChannels,
-    ]);
-    Object.assign(
-      verification,
-      delivery.ok
-        ? {
-            deliveryChannel: delivery.channel,
-            deliveryStatus: delivery.status,
-            deliveryMessageId: delivery.messageId,
-          }
-        : {
-            status: VerificationStatus.FAILED,
-            deliveryChannel: delivery.channel,
-            deliveryStatus: DeliveryStatus.FAILED,
-            deliveryError: delivery.error,
-          },
-    );
-    await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
+      if (
+        idempotencyKey &&
+        !(await this.idempotency.claim(manager, app.id, idempotencyKey, body, verification.id))
+      )
+        return false;
       await this.verifications.insert(manager, verification);
-      await this.sender.recordDelivery(manager, app, verification, delivery, actor, [created]);
-      if (!delivery.ok)
-        await this.sender.recordFailure(manager, app, verification, delivery.error, actor);
+      await this.audit.record([created, ...extraAudit], manager);
+      return true;
     });
-    if (!delivery.ok)
+  }
+
+  /**
+   * Sends the code of a stored verification on its channel, then its fallbacks, and records the
+   * outcome. No channel delivered: the verification is `failed` and the call answers 502.
+   */
+  private async sendFirstCode(
+    app: App,
+    verification: Verification,
+    code: string,
+    actor: Actor,
+  ): Promise<VerificationResponseDto> {
+    const outcome = await this.sender.sendCode(
+      app,
+      verification,
+      code,
+      [verification.channel, ...verification.fallbackChannels],
+      actor,
+      { failVerificationOnError: true },
+    );
+    if (!outcome.ok)
       throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', {
         extra: { id: verification.id },
       });
-    return this.view(app, verification);
+    return this.view(app, {
+      ...verification,
+      deliveryChannel: outcome.channel,
+      deliveryStatus: outcome.status,
+      deliveryMessageId: outcome.messageId,
+    });
   }
 
   async get(app: App, id: string): Promise<VerificationResponseDto> {

@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { LEASE_MARGIN_MS } from '../config/timeouts';
 import { outcomeAfterFailure } from './webhook-backoff';
 import {
   AttemptRecord,
@@ -25,8 +26,6 @@ import { WebhookHttpClient, WebhookPostResult } from './webhook-http-client';
 import { ProbeClaim, WebhookCircuitBreaker } from './webhook-circuit-breaker';
 import { signingSecrets, webhookHeaders } from './webhook-signer';
 
-/** A lease outlives the attempt's timeout by this much before another instance may take the row over. */
-const LEASE_MARGIN_MS = 30_000;
 
 /** A leased delivery with the app it goes to, and the breaker probe it is, if it is one. */
 interface Job {

@@ -45,6 +45,10 @@ export class InboundEvent {
   @Column({ name: 'locked_until', type: 'bigint', nullable: true, transformer: epochMs })
   lockedUntil: number | null;
 
+  /** Random token of the worker holding the lease; completion writes only match it. */
+  @Column({ name: 'lease_token', type: 'varchar', length: 64, nullable: true })
+  leaseToken: string | null;
+
   @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
   lastError: string | null;
 
