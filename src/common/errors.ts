@@ -18,6 +18,7 @@ export enum ErrorCode {
   MAX_SENDS_REACHED = 'max_sends_reached',
   DELIVERY_FAILED = 'delivery_failed',
   INTERNAL_ERROR = 'internal_error',
+  SERVICE_UNAVAILABLE = 'service_unavailable',
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -36,6 +37,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.MAX_SENDS_REACHED]: 429,
   [ErrorCode.DELIVERY_FAILED]: 502,
   [ErrorCode.INTERNAL_ERROR]: 500,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
 };
 
 export function statusOf(code: ErrorCode): number {
@@ -51,7 +53,7 @@ export interface DomainExceptionOptions {
   details?: ErrorDetail[];
   /** Extra top-level fields of the error body, e.g. `{ status }` or `{ id }`. */
   extra?: Record<string, unknown>;
-  /** Seconds for the `Retry-After` header (429s). */
+  /** Seconds for the `Retry-After` header (429s, 503s). */
   retryAfterSeconds?: number;
 }
 
