@@ -1,3 +1,6 @@
+import type { Logger } from '@nestjs/common';
+import { ThrottledWarning } from '../abuse/throttled-logger';
+
 /**
  * Driver errors that mean "the database cannot be reached right now" (as opposed to a bad query):
  * refused or reset connections, connect and handshake timeouts, a connection lost mid-query, a full
@@ -58,4 +61,22 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     current = driverError;
   }
   return false;
+}
+
+/**
+ * How background jobs (dispatcher, inbox, sweepers) report a failed run: while the database is
+ * unreachable every job fails on every tick, so those failures become one warning per minute per
+ * job; any other failure is logged as before. The job itself carries on and resumes on its own.
+ */
+export class BackgroundFailureLog {
+  private readonly outage: ThrottledWarning;
+
+  constructor(private readonly logger: Pick<Logger, 'warn' | 'error'>) {
+    this.outage = new ThrottledWarning(logger);
+  }
+
+  report(message: string, error: unknown, level: 'warn' | 'error' = 'warn'): void {
+    if (isDatabaseUnavailable(error)) this.outage.warn(`${message} (database unavailable)`);
+    else this.logger[level](message);
+  }
 }

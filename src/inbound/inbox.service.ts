@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
+import { BackgroundFailureLog } from '../database/database-unavailable';
 import { newId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -58,6 +59,7 @@ export function dedupeKeyOf(event: ProviderEvent): string {
 @Injectable()
 export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(InboxService.name);
+  private readonly failures = new BackgroundFailureLog(this.logger);
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private stopping = false;
@@ -105,8 +107,10 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.processAll(await this.inbox.findDueIds(this.clock.now(), BATCH));
     } catch (error) {
-      this.logger.error(
+      this.failures.report(
         `Inbox poll failed: ${error instanceof Error ? error.name : 'unknown error'}`,
+        error,
+        'error',
       );
     } finally {
       this.polling = false;
@@ -186,8 +190,10 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private track(work: Promise<void>): void {
     const tracked = work.catch((error: unknown) => {
-      this.logger.error(
+      this.failures.report(
         `Inbox processing failed: ${error instanceof Error ? error.name : 'unknown error'}`,
+        error,
+        'error',
       );
     });
     this.inFlight.add(tracked);

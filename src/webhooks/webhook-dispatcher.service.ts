@@ -13,6 +13,7 @@ import { App } from '../apps/entities/app.entity';
 import { AuditService } from '../audit/audit.service';
 import { SYSTEM_ACTOR } from '../auth/auth.types';
 import { Clock } from '../common/clock';
+import { BackgroundFailureLog } from '../database/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { outcomeAfterFailure } from './webhook-backoff';
@@ -39,6 +40,7 @@ const LEASE_MARGIN_MS = 30_000;
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookDispatcher');
+  private readonly failures = new BackgroundFailureLog(this.logger);
   private readonly instanceId = `${hostname().slice(0, 24)}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly shutdown = new AbortController();
@@ -100,8 +102,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         () => this.newLeaseToken(),
       );
     } catch (error) {
-      this.logger.warn(
+      this.failures.report(
         `Could not lease due webhooks: ${error instanceof Error ? error.message : String(error)}`,
+        error,
       );
       return;
     }
@@ -109,8 +112,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       const id = lease.delivery.id;
       const run = this.deliver(lease)
         .catch((error: unknown) =>
-          this.logger.error(
+          this.failures.report(
             `Webhook ${id} could not be processed: ${error instanceof Error ? error.message : String(error)}`,
+            error,
+            'error',
           ),
         )
         .finally(() => {

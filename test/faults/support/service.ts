@@ -75,7 +75,14 @@ export class ServiceProcess {
     const child = this.child;
     if (!child || !this.alive) return;
     child.kill(signal);
-    const exited = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((done) => {
+        timer = setTimeout(() => done(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
     if (!exited) {
       child.kill('SIGKILL');
       await this.exited;
@@ -83,8 +90,9 @@ export class ServiceProcess {
   }
 
   /** Ends the process (SIGTERM, then SIGKILL if it lingers). Safe to call twice. */
-  stop(): Promise<void> {
-    return this.kill('SIGTERM');
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+    if (process.env.FAULTS_VERBOSE) process.stdout.write(`--- service ${this.port} output:\n${this.output}\n`);
   }
 
   async fetch(path: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<Response> {
