@@ -5,6 +5,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
+import { answerClientError, rejectDeeplyNestedBody } from './common/request-shape';
 import { AppConfig } from './config/app-config';
 
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -24,6 +25,7 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
@@ -41,6 +43,7 @@ export async function createApp(
         }),
     }),
   );
+  app.getHttpAdapter().getInstance().addHook('preValidation', rejectDeeplyNestedBody);
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.init();

@@ -18,6 +18,8 @@ export enum ErrorCode {
   MAX_SENDS_REACHED = 'max_sends_reached',
   DELIVERY_FAILED = 'delivery_failed',
   INTERNAL_ERROR = 'internal_error',
+  REQUEST_TIMEOUT = 'request_timeout',
+  HEADERS_TOO_LARGE = 'headers_too_large',
   SERVICE_UNAVAILABLE = 'service_unavailable',
 }
 
@@ -37,6 +39,8 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.MAX_SENDS_REACHED]: 429,
   [ErrorCode.DELIVERY_FAILED]: 502,
   [ErrorCode.INTERNAL_ERROR]: 500,
+  [ErrorCode.REQUEST_TIMEOUT]: 408,
+  [ErrorCode.HEADERS_TOO_LARGE]: 431,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
 };
 
