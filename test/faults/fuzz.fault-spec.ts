@@ -162,7 +162,7 @@ describe(`Fuzzer (seed ${SEED})`, () => {
     const path = op.path.replace(/\{[^}]+\}/g, () => encode(pathParam(rng)));
     const query = queryString(rng, op.query);
     const headers: Record<string, string> = {};
-    const auth = authHeader(rng);
+    const auth = authHeader(rng, op.path);
     if (auth !== null) headers.authorization = auth;
     if (rng.chance(0.1)) headers['idempotency-key'] = rng.pick(['', 'k', 'x'.repeat(300), 'é']);
     if (rng.chance(0.05)) headers['x-hub-signature-256'] = rng.pick(['sha256=00', 'garbage', '']);
@@ -217,9 +217,12 @@ describe(`Fuzzer (seed ${SEED})`, () => {
     return `?${pairs.join('&')}`;
   }
 
-  function authHeader(rng: Prng): string | null {
+  function authHeader(rng: Prng, path: string): string | null {
     // Mostly a valid key (so requests reach validation and the handlers), sometimes a broken one.
-    if (rng.chance(0.65)) return `Bearer ${rng.chance(0.6) ? tenant.apiKey : ADMIN_KEY}`;
+    if (rng.chance(0.65)) {
+      const admin = path.startsWith('/v1/apps') ? rng.chance(0.9) : rng.chance(0.15);
+      return `Bearer ${admin ? ADMIN_KEY : tenant.apiKey}`;
+    }
     return rng.pick<() => string | null>([
       () => null,
       () => 'Bearer ',
