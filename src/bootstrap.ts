@@ -74,7 +74,7 @@ function setupSwagger(app: NestFastifyApplication): void {
 
 /**
  * Errors every route can give, documented once: 500 `internal_error` everywhere, and 429
- * `rate_limited` (with Retry-After) wherever credentials are checked.
+ * `rate_limited` and 503 `service_unavailable` (both with Retry-After) on the API routes.
  */
 function documentCommonErrors(document: OpenAPIObject): void {
   const errorBody = {
@@ -88,6 +88,15 @@ function documentCommonErrors(document: OpenAPIObject): void {
         operation.responses['429'] ??= {
           description:
             'rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds',
+          headers: {
+            'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
+          },
+          content: errorBody,
+        };
+      if (path.startsWith('/v1/'))
+        operation.responses['503'] ??= {
+          description:
+            'service_unavailable: the database is unreachable; retry after the Retry-After header (seconds)',
           headers: {
             'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
           },

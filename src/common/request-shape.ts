@@ -60,4 +60,3 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
     );
   socket.destroy(error);
 }
-

@@ -134,7 +134,12 @@ describe('MariaDB outage', () => {
     const delivered = (id: string) =>
       receiver
         .at(hookUrl)
-        .find((hook) => hook.status === 200 && hook.body?.data.id === id && hook.body.type === 'verification.approved');
+        .find(
+          (hook) =>
+            hook.status === 200 &&
+            hook.body?.data.id === id &&
+            hook.body.type === 'verification.approved',
+        );
     const first = receiver.at(hookUrl).find((hook) => hook.body?.data.id === queuedWebhookFor)!;
     const late = await waitFor(() => delivered(queuedWebhookFor), 60_000, 200);
     expect(late.headers['webhook-id']).toBe(first.headers['webhook-id']);

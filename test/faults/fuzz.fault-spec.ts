@@ -114,7 +114,11 @@ describe(`Fuzzer (seed ${SEED})`, () => {
           continue;
         }
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const outcome = { status: res.status, request: request.label, response: text.slice(0, 300) };
+        const outcome = {
+          status: res.status,
+          request: request.label,
+          response: text.slice(0, 300),
+        };
         if (res.status >= 500) failures.push(outcome);
         else if (res.status >= 400 && !hasCode(text)) failures.push(outcome);
       }
@@ -140,9 +144,9 @@ describe(`Fuzzer (seed ${SEED})`, () => {
     try {
       return encodeURIComponent(value);
     } catch {
-      return value.replace(/[\ud800-\udfff]/g, '%ED%A0%80').replace(/[^\w%.-]/g, (c) =>
-        encodeURIComponent(c),
-      );
+      return value
+        .replace(/[\ud800-\udfff]/g, '%ED%A0%80')
+        .replace(/[^\w%.-]/g, (c) => encodeURIComponent(c));
     }
   }
 
@@ -166,7 +170,9 @@ describe(`Fuzzer (seed ${SEED})`, () => {
     if (auth !== null) headers.authorization = auth;
     if (rng.chance(0.1)) headers['idempotency-key'] = rng.pick(['', 'k', 'x'.repeat(300), 'é']);
     if (rng.chance(0.05)) headers['x-hub-signature-256'] = rng.pick(['sha256=00', 'garbage', '']);
-    const method = rng.chance(0.05) ? rng.pick(['GET', 'POST', 'PATCH', 'DELETE', 'PUT']) : op.method;
+    const method = rng.chance(0.05)
+      ? rng.pick(['GET', 'POST', 'PATCH', 'DELETE', 'PUT'])
+      : op.method;
     let body: string | undefined;
     if (method !== 'GET' && (op.body || rng.chance(0.3))) {
       const built = requestBody(rng, op.body);
@@ -291,7 +297,16 @@ describe(`Fuzzer (seed ${SEED})`, () => {
     if (schema.enum) return rng.pick(schema.enum);
     switch (schema.type) {
       case 'string':
-        return rng.pick(['+6281212345678', '6281212345678', 'en', 'ID', 'whatsapp', '123456', 'https://example.com/hook', 'x']);
+        return rng.pick([
+          '+6281212345678',
+          '6281212345678',
+          'en',
+          'ID',
+          'whatsapp',
+          '123456',
+          'https://example.com/hook',
+          'x',
+        ]);
       case 'integer':
       case 'number':
         return rng.pick([4, 6, 10, 60, 600, 3600]);
@@ -324,7 +339,18 @@ describe(`Fuzzer (seed ${SEED})`, () => {
   }
 
   function strangeKey(rng: Prng): string {
-    return rng.pick(['constructor', '__proto__', 'prototype', '', ' ', 'a.b', '$where', '\u202e', '𝕏', 'x'.repeat(200)]);
+    return rng.pick([
+      'constructor',
+      '__proto__',
+      'prototype',
+      '',
+      ' ',
+      'a.b',
+      '$where',
+      '\u202e',
+      '𝕏',
+      'x'.repeat(200),
+    ]);
   }
 
   function strangeString(rng: Prng): string {

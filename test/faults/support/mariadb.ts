@@ -35,9 +35,7 @@ export async function freshDatabase(suite: string): Promise<FreshDatabase> {
     password: decodeURIComponent(server.password),
     connectTimeout: 5000,
   });
-  await admin.query(
-    `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-  );
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await admin.end();
   const urlVia = (port: number, host = '127.0.0.1'): string => {
     const url = new URL(server.toString().replace(/^mariadb:/, 'mysql:'));

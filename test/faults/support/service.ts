@@ -92,7 +92,8 @@ export class ServiceProcess {
   /** Ends the process (SIGTERM, then SIGKILL if it lingers). Safe to call twice. */
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
-    if (process.env.FAULTS_VERBOSE) process.stdout.write(`--- service ${this.port} output:\n${this.output}\n`);
+    if (process.env.FAULTS_VERBOSE)
+      process.stdout.write(`--- service ${this.port} output:\n${this.output}\n`);
   }
 
   async fetch(path: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<Response> {
@@ -126,13 +127,28 @@ export class ServiceProcess {
   }
 }
 
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON (read field by field in assertions, like supertest's `res.body`), else the text. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+  ms: number;
+}
+
 /** JSON request helper: returns status, headers and the parsed body (or the raw text). */
 export async function call(
   service: ServiceProcess,
   method: string,
   path: string,
-  options: { key?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<{ status: number; headers: Headers; body: any; text: string; ms: number }> {
+  options: {
+    key?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    timeoutMs?: number;
+  } = {},
+): Promise<CallResult> {
   const started = Date.now();
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
