@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
-import { BackgroundFailureLog } from '../database/database-unavailable';
+import { BackgroundFailureLog, isDatabaseUnavailable } from '../database/database-unavailable';
 import { newId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -167,6 +167,11 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
       else await this.statuses.handle(payload.event, payload.actor, row.attempts);
       await this.inbox.markProcessed(id, redact(payload), this.clock.now());
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // Not the event's fault: no attempt is spent, the lease runs out and a later poll retries it.
+        this.failures.report(`Inbox event ${id} (${row.kind}) postponed`, error);
+        return;
+      }
       const attempts = row.attempts + 1;
       const giveUp = attempts >= MAX_INBOX_ATTEMPTS;
       const reason =
