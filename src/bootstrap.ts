@@ -7,6 +7,7 @@ import { AppsService } from './apps/apps.service';
 import { applyRouteBodyLimits, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limit';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
 import { QuietStartLogger } from './common/quiet-start-logger';
+import { answerClientError, rejectDeeplyNestedBody } from './common/request-shape';
 import { AppConfig } from './config/app-config';
 import { buildOpenApiDocument } from './openapi/openapi';
 
@@ -27,6 +28,7 @@ export async function createApp(
     // false, a hop count or a list of proxy addresses/CIDRs (TRUST_PROXY): request.ip, and so the
     // per-IP limits and the audit trail, take X-Forwarded-For only from those trusted hops.
     trustProxy: config.trustProxy,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
@@ -48,6 +50,7 @@ export async function createApp(
     }),
   );
   applyRouteBodyLimits(app.getHttpAdapter().getInstance());
+  app.getHttpAdapter().getInstance().addHook('preValidation', rejectDeeplyNestedBody);
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.init();

@@ -33,17 +33,42 @@ describe('FailOpenThrottlerStorage', () => {
     storage.onApplicationShutdown();
   });
 
-  it('allows the request when the store fails', async () => {
+  it('never fails the request when the store fails: it counts in memory instead', async () => {
     const storage = new FailOpenThrottlerStorage(failing, warning);
-    await expect(storage.increment('k', 60_000, 1, 60_000, 'api-key')).resolves.toEqual({
-      totalHits: 0,
-      timeToExpire: 60,
-      isBlocked: false,
-      timeToBlockExpire: 0,
-    });
-    await expect(storage.increment('k', 60_000, 1, 60_000, 'api-key')).resolves.toMatchObject({
+    await expect(storage.increment('k', 60_000, 2, 60_000, 'api-key')).resolves.toMatchObject({
+      totalHits: 1,
       isBlocked: false,
     });
+    await expect(storage.increment('k', 60_000, 2, 60_000, 'api-key')).resolves.toMatchObject({
+      totalHits: 2,
+      isBlocked: false,
+    });
+    // Over the limit: blocked by the in-memory count, not waved through.
+    await expect(storage.increment('k', 60_000, 2, 60_000, 'api-key')).resolves.toMatchObject({
+      isBlocked: true,
+    });
+    await expect(storage.increment('other', 60_000, 2, 60_000, 'api-key')).resolves.toMatchObject({
+      totalHits: 1,
+      isBlocked: false,
+    });
+    storage.onApplicationShutdown();
+  });
+
+  it('goes back to the store once it answers again', async () => {
+    let down = true;
+    const inner = new ThrottlerStorageService();
+    const flaky: ThrottlerStorage = {
+      increment: (...args) =>
+        down ? Promise.reject(new Error('Redis is reconnecting')) : inner.increment(...args),
+    };
+    const storage = new FailOpenThrottlerStorage(flaky, warning);
+    await storage.increment('k', 60_000, 5, 60_000, 'api-key');
+    down = false;
+    await expect(storage.increment('k', 60_000, 5, 60_000, 'api-key')).resolves.toMatchObject({
+      totalHits: 1,
+    });
+    storage.onApplicationShutdown();
+    inner.onApplicationShutdown();
   });
 
   it('warns at most once per minute while the store keeps failing', async () => {

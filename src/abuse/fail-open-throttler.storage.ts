@@ -1,13 +1,15 @@
 import { OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { ThrottledWarning } from './throttled-logger';
 
 /**
  * The throttler storage every limiter uses (Redis when REDIS_URL is set, else in memory), wrapped so
- * that it FAILS OPEN: when the backing store errors (Redis down, timeout) the request is allowed and a
- * warning is logged at most once per minute. Rate limiting is a protection, not a dependency: an
- * outage of Redis must not take the verification API down with it.
+ * that a failing backing store never fails a request: when it errors (Redis down, timeout) the
+ * limits are counted in this instance's memory instead, and a warning is logged at most once per
+ * minute. Rate limiting is a protection, not a dependency: an outage of Redis must not take the
+ * verification API down with it, nor switch the limits off (each instance then enforces them on its
+ * own; they are shared again as soon as Redis answers).
  */
 export class FailOpenThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private closed = false;
@@ -16,6 +18,7 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage, OnApplication
     private readonly inner: ThrottlerStorage,
     private readonly warning: ThrottledWarning,
     private readonly onClose: () => void = () => undefined,
+    private readonly fallback: ThrottlerStorageService = new ThrottlerStorageService(),
   ) {}
 
   async increment(
@@ -29,14 +32,9 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage, OnApplication
       return await this.inner.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (error) {
       this.warning.warn(
-        `Rate-limit storage unavailable, allowing requests (${error instanceof Error ? error.message : String(error)})`,
+        `Rate-limit storage unavailable, limiting in memory (${error instanceof Error ? error.message : String(error)})`,
       );
-      return {
-        totalHits: 0,
-        timeToExpire: Math.ceil(ttl / 1000),
-        isBlocked: false,
-        timeToBlockExpire: 0,
-      };
+      return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
     }
   }
 
@@ -46,6 +44,7 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage, OnApplication
     this.closed = true;
     const inner = this.inner as Partial<OnApplicationShutdown>;
     inner.onApplicationShutdown?.();
+    this.fallback.onApplicationShutdown();
     this.onClose();
   }
 }

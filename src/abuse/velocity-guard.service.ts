@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
+import { BackgroundFailureLog } from '../database/database-unavailable';
 import { DomainException, ErrorCode } from '../common/errors';
 import { newId } from '../common/ids';
 import { NormalisedPhone } from '../common/phone';
@@ -55,6 +56,7 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     string,
     { readAt: number; hourStart: number; current: number; previous: number }
   >();
+  private readonly flushFailures = new BackgroundFailureLog(this.logger);
   private readonly flusher = new PeriodicTask(
     'Velocity counter flush',
     FLUSH_INTERVAL_MS,
@@ -168,8 +170,9 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
           const key = `${bucket.appId}:${bucket.callingCode}:${bucket.hourStart}`;
           const again = this.unflushed.get(key);
           this.unflushed.set(key, again ? { ...again, count: again.count + bucket.count } : bucket);
-          this.logger.warn(
+          this.flushFailures.report(
             `Could not write velocity counters: ${error instanceof Error ? error.message : 'unknown error'}`,
+            error,
           );
           return;
         }

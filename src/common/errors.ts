@@ -18,6 +18,9 @@ export enum ErrorCode {
   MAX_SENDS_REACHED = 'max_sends_reached',
   DELIVERY_FAILED = 'delivery_failed',
   INTERNAL_ERROR = 'internal_error',
+  REQUEST_TIMEOUT = 'request_timeout',
+  HEADERS_TOO_LARGE = 'headers_too_large',
+  SERVICE_UNAVAILABLE = 'service_unavailable',
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -36,6 +39,9 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.MAX_SENDS_REACHED]: 429,
   [ErrorCode.DELIVERY_FAILED]: 502,
   [ErrorCode.INTERNAL_ERROR]: 500,
+  [ErrorCode.REQUEST_TIMEOUT]: 408,
+  [ErrorCode.HEADERS_TOO_LARGE]: 431,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
 };
 
 export function statusOf(code: ErrorCode): number {
@@ -51,7 +57,7 @@ export interface DomainExceptionOptions {
   details?: ErrorDetail[];
   /** Extra top-level fields of the error body, e.g. `{ status }` or `{ id }`. */
   extra?: Record<string, unknown>;
-  /** Seconds for the `Retry-After` header (429s). */
+  /** Seconds for the `Retry-After` header (429s, 503s). */
   retryAfterSeconds?: number;
 }
 

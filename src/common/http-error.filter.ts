@@ -9,6 +9,8 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { AuthFailureLimiter } from '../abuse/auth-failure-limiter';
+import { ThrottledWarning } from '../abuse/throttled-logger';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { DomainException, ErrorCode, ErrorDetail } from './errors';
 
 interface ErrorBody {
@@ -28,10 +30,15 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   429: ErrorCode.RATE_LIMITED,
 };
 
+/** Retry-After of a 503 while the database is unreachable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Turns every error into `{ statusCode, code, message, details? }`; never leaks a stack trace. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
+  /** One line per minute while the database is down, instead of one error per request. */
+  private readonly databaseDown = new ThrottledWarning(this.logger);
 
   constructor(@Optional() private readonly authFailures?: AuthFailureLimiter) {}
 
@@ -118,6 +125,19 @@ export class HttpErrorFilter implements ExceptionFilter {
               ? 'Unsupported content type'
               : 'Malformed request body',
         },
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.databaseDown.warn(
+        `Database unavailable, answering 503 (${exception instanceof Error ? exception.message : 'unknown error'})`,
+      );
+      return {
+        body: {
+          statusCode: 503,
+          code: ErrorCode.SERVICE_UNAVAILABLE,
+          message: 'The service is temporarily unavailable, retry later',
+        },
+        retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
       };
     }
     this.logger.error(

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { BackgroundFailureLog } from '../database/database-unavailable';
 
 /**
  * A background job of one instance: runs `work` every `intervalMs` after the previous run ended
@@ -9,13 +10,16 @@ export class PeriodicTask<T> {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<T> | null = null;
   private stopped = true;
+  private readonly failures: BackgroundFailureLog;
 
   constructor(
     private readonly name: string,
     private readonly intervalMs: number,
     private readonly work: () => Promise<T>,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.failures = new BackgroundFailureLog(logger);
+  }
 
   start(firstDelayMs = this.intervalMs): void {
     this.stopped = false;
@@ -47,8 +51,9 @@ export class PeriodicTask<T> {
       this.timer = null;
       void this.runOnce()
         .catch((error: unknown) => {
-          this.logger.warn(
+          this.failures.report(
             `${this.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+            error,
           );
         })
         .finally(() => this.schedule(this.intervalMs));

@@ -5,6 +5,9 @@ import { DatabaseConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
+/** Longest wait for a new MariaDB connection (TCP connect and handshake). */
+export const MYSQL_CONNECT_TIMEOUT_MS = 2_000;
+
 /** TypeORM options for the configured engine. `synchronize` stays off: the schema comes from migrations only. */
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {
@@ -35,6 +38,15 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
     timezone: 'Z',
     supportBigNumbers: true,
     bigNumberStrings: false,
-    extra: { connectionLimit: 20 },
+    // An unreachable database must fail fast (503 service_unavailable), never hang a request:
+    // bounded connect/handshake time, a bounded wait queue for a connection, and TCP keep-alive
+    // so a connection to a vanished peer is noticed.
+    connectTimeout: MYSQL_CONNECT_TIMEOUT_MS,
+    extra: {
+      connectionLimit: 20,
+      queueLimit: 200,
+      enableKeepAlive: true,
+      keepAliveInitialDelay: 10_000,
+    },
   };
 }

@@ -1,5 +1,10 @@
 import { Channel, DeliveryStatus } from '../verification/verification.types';
-import { dedupeKeyOf, inboxBackoffMs, MAX_INBOX_ATTEMPTS } from './inbox.service';
+import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
+import { DeliveryStatusHandler } from './delivery-status.handler';
+import { InboundMessageHandler } from './inbound-message.handler';
+import { InboxRepository } from './inbox.repository';
+import { dedupeKeyOf, inboxBackoffMs, InboxService, MAX_INBOX_ATTEMPTS } from './inbox.service';
 
 describe('inbox', () => {
   it('keys a message by provider and id, a status by provider, id and status', () => {
@@ -33,5 +38,52 @@ describe('inbox', () => {
       inboxBackoffMs(i + 1),
     ).reduce((a, b) => a + b, 0);
     expect(total).toBeLessThan(24 * 3_600_000);
+  });
+});
+
+describe('InboxService during a database outage', () => {
+  function serviceWith(handlerError: Error) {
+    const recordFailure = jest.fn(() => Promise.resolve(1));
+    const inbox = {
+      findDueIds: () => Promise.resolve(['ev1']),
+      claim: () => Promise.resolve(1),
+      findById: () =>
+        Promise.resolve({
+          id: 'ev1',
+          kind: 'status',
+          attempts: MAX_INBOX_ATTEMPTS - 1,
+          payload: JSON.stringify({ event: { kind: 'status' }, actor: {} }),
+        }),
+      markProcessed: () => Promise.resolve(1),
+      recordFailure,
+    } as unknown as InboxRepository;
+    const failing = { handle: () => Promise.reject(handlerError) };
+    const service = new InboxService(
+      { inboundRetryIntervalMs: 1000 } as AppConfig,
+      inbox,
+      failing as unknown as InboundMessageHandler,
+      failing as unknown as DeliveryStatusHandler,
+      { now: () => 1 } as Clock,
+    );
+    return { service, recordFailure };
+  }
+
+  it('spends no attempt when the database is unreachable (the event is retried, never given up)', async () => {
+    const lost = Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST' });
+    const { service, recordFailure } = serviceWith(lost);
+    await service.pollOnce();
+    expect(recordFailure).not.toHaveBeenCalled();
+  });
+
+  it('still counts an attempt for any other failure', async () => {
+    const { service, recordFailure } = serviceWith(new TypeError('bad event'));
+    await service.pollOnce();
+    expect(recordFailure).toHaveBeenCalledWith(
+      'ev1',
+      MAX_INBOX_ATTEMPTS,
+      'TypeError while processing',
+      null,
+      expect.any(String),
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
+import { BackgroundFailureLog, isDatabaseUnavailable } from '../database/database-unavailable';
 import { newId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -59,6 +60,7 @@ export function dedupeKeyOf(event: ProviderEvent): string {
 @Injectable()
 export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(InboxService.name);
+  private readonly failures = new BackgroundFailureLog(this.logger);
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private stopping = false;
@@ -106,8 +108,10 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.processAll(await this.inbox.findDueIds(this.clock.now(), BATCH));
     } catch (error) {
-      this.logger.error(
+      this.failures.report(
         `Inbox poll failed: ${error instanceof Error ? error.name : 'unknown error'}`,
+        error,
+        'error',
       );
     } finally {
       this.polling = false;
@@ -171,6 +175,11 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
       else await this.statuses.handle(payload.event, payload.actor, row.attempts);
       written = await this.inbox.markProcessed(id, lease, redact(payload), this.clock.now());
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // Not the event's fault: no attempt is spent, the lease runs out and a later poll retries it.
+        this.failures.report(`Inbox event ${id} (${row.kind}) postponed`, error);
+        return;
+      }
       const attempts = row.attempts + 1;
       const giveUp = attempts >= MAX_INBOX_ATTEMPTS;
       const reason =
@@ -197,8 +206,10 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private track(work: Promise<void>): void {
     const tracked = work.catch((error: unknown) => {
-      this.logger.error(
+      this.failures.report(
         `Inbox processing failed: ${error instanceof Error ? error.name : 'unknown error'}`,
+        error,
+        'error',
       );
     });
     this.inFlight.add(tracked);

@@ -88,14 +88,15 @@ export function openApiDocumentProblems(document: OpenAPIObject): string[] {
 }
 
 /**
- * Errors every route can give, documented once: 500 `internal_error` everywhere, and 429
- * `rate_limited` (with Retry-After) wherever an API key is checked (public routes are not limited).
+ * Errors every route can give, documented once: 500 `internal_error` everywhere, 429
+ * `rate_limited` (with Retry-After) wherever an API key is checked (public routes are not limited),
+ * and 503 `service_unavailable` (with Retry-After) on the API routes, which need the database.
  */
 function documentCommonErrors(document: OpenAPIObject): void {
   const errorBody = (example: Record<string, unknown>) => ({
     'application/json': { schema: { $ref: '#/components/schemas/ApiErrorDto' }, example },
   });
-  for (const item of Object.values(document.paths)) {
+  for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];
       if (!operation) continue;
@@ -110,6 +111,19 @@ function documentCommonErrors(document: OpenAPIObject): void {
             statusCode: 429,
             code: 'rate_limited',
             message: 'Too many requests',
+          }),
+        };
+      if (path.startsWith('/v1/'))
+        operation.responses['503'] ??= {
+          description:
+            'service_unavailable: the database is unreachable; retry after the Retry-After header (seconds)',
+          headers: {
+            'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
+          },
+          content: errorBody({
+            statusCode: 503,
+            code: 'service_unavailable',
+            message: 'The service is temporarily unavailable, retry later',
           }),
         };
       operation.responses['500'] ??= {

@@ -13,6 +13,7 @@ import { App } from '../apps/entities/app.entity';
 import { AuditService } from '../audit/audit.service';
 import { SYSTEM_ACTOR } from '../auth/auth.types';
 import { Clock } from '../common/clock';
+import { BackgroundFailureLog } from '../database/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { LEASE_MARGIN_MS } from '../config/timeouts';
@@ -25,7 +26,6 @@ import {
 import { WebhookHttpClient, WebhookPostResult } from './webhook-http-client';
 import { ProbeClaim, WebhookCircuitBreaker } from './webhook-circuit-breaker';
 import { signingSecrets, webhookHeaders } from './webhook-signer';
-
 
 /** A leased delivery with the app it goes to, and the breaker probe it is, if it is one. */
 interface Job {
@@ -56,6 +56,7 @@ interface Job {
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookDispatcher');
+  private readonly failures = new BackgroundFailureLog(this.logger);
   private readonly instanceId = `${hostname().slice(0, 24)}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly inFlightPerApp = new Map<string, number>();
@@ -95,8 +96,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   poll(): Promise<void> {
     this.filling ??= this.fill()
       .catch((error: unknown) =>
-        this.logger.warn(
+        this.failures.report(
           `Could not lease due webhooks: ${error instanceof Error ? error.message : String(error)}`,
+          error,
         ),
       )
       .finally(() => {
@@ -198,8 +200,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     this.inFlightPerApp.set(appId, (this.inFlightPerApp.get(appId) ?? 0) + 1);
     const run = this.deliver(job)
       .catch((error: unknown) =>
-        this.logger.error(
+        this.failures.report(
           `Webhook ${id} could not be processed: ${error instanceof Error ? error.message : String(error)}`,
+          error,
+          'error',
         ),
       )
       .finally(() => {

@@ -106,6 +106,9 @@ const ERROR_CODES: Record<ApiErrorCode, true> = {
   max_sends_reached: true,
   delivery_failed: true,
   internal_error: true,
+  service_unavailable: true,
+  request_timeout: true,
+  headers_too_large: true,
 };
 
 function isApiError(body: unknown): body is ApiError {

@@ -524,7 +524,7 @@ export interface components {
              * @example verification_not_pending
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_phone" | "unauthorized" | "invalid_signature" | "country_not_allowed" | "forbidden" | "not_found" | "verification_not_pending" | "idempotency_conflict" | "payload_too_large" | "rate_limited" | "resend_too_soon" | "max_sends_reached" | "delivery_failed" | "internal_error";
+            code: "validation_failed" | "invalid_phone" | "unauthorized" | "invalid_signature" | "country_not_allowed" | "forbidden" | "not_found" | "verification_not_pending" | "idempotency_conflict" | "payload_too_large" | "rate_limited" | "resend_too_soon" | "max_sends_reached" | "delivery_failed" | "internal_error" | "request_timeout" | "headers_too_large" | "service_unavailable";
             /**
              * @description Human readable message.
              * @example Verification is not pending
@@ -1760,6 +1760,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     getLiveness: {
@@ -1963,6 +1981,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     getApp: {
@@ -2067,6 +2103,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -2185,6 +2239,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     createApiKey: {
@@ -2289,6 +2361,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -2403,6 +2493,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     rotateWebhookSecret: {
@@ -2507,6 +2615,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -2617,6 +2743,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -2733,6 +2877,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -2916,6 +3078,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     getVerification: {
@@ -3020,6 +3200,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -3155,6 +3353,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     checkVerificationByPhone: {
@@ -3278,6 +3494,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -3428,6 +3662,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     cancelVerification: {
@@ -3554,6 +3806,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     metaWebhookHandshake: {
@@ -3630,6 +3900,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -3731,6 +4019,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     receiveTwilioWebhook: {
@@ -3823,6 +4129,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -3934,6 +4258,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -4053,6 +4395,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     getWebhookDelivery: {
@@ -4162,6 +4522,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     retryWebhookDelivery: {
@@ -4266,6 +4644,24 @@ export interface operations {
                      *       "statusCode": 500,
                      *       "code": "internal_error",
                      *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
