@@ -44,13 +44,19 @@ describe('inbox', () => {
 describe('InboxService during a database outage', () => {
   function serviceWith(handlerError: Error) {
     const recordFailure = jest.fn(() => Promise.resolve(1));
+    // The lease the service claims is the one the row then carries (the owner token).
+    let leaseToken: string | null = null;
     const inbox = {
       findDueIds: () => Promise.resolve(['ev1']),
-      claim: () => Promise.resolve(1),
+      claim: (_id: string, _now: number, _leaseMs: number, token: string) => {
+        leaseToken = token;
+        return Promise.resolve(1);
+      },
       findById: () =>
         Promise.resolve({
           id: 'ev1',
           kind: 'status',
+          leaseToken,
           attempts: MAX_INBOX_ATTEMPTS - 1,
           payload: JSON.stringify({ event: { kind: 'status' }, actor: {} }),
         }),
@@ -65,7 +71,7 @@ describe('InboxService during a database outage', () => {
       failing as unknown as DeliveryStatusHandler,
       { now: () => 1 } as Clock,
     );
-    return { service, recordFailure };
+    return { service, recordFailure, lease: () => leaseToken };
   }
 
   it('spends no attempt when the database is unreachable (the event is retried, never given up)', async () => {
@@ -76,10 +82,12 @@ describe('InboxService during a database outage', () => {
   });
 
   it('still counts an attempt for any other failure', async () => {
-    const { service, recordFailure } = serviceWith(new TypeError('bad event'));
+    const { service, recordFailure, lease } = serviceWith(new TypeError('bad event'));
     await service.pollOnce();
+    expect(lease()).toEqual(expect.any(String));
     expect(recordFailure).toHaveBeenCalledWith(
       'ev1',
+      lease(),
       MAX_INBOX_ATTEMPTS,
       'TypeError while processing',
       null,
