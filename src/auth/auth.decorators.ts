@@ -15,6 +15,8 @@ export const AUTH_MODE = 'wa-verify:auth-mode';
 export const APP_KEY_SCHEME = 'apiKey';
 /** OpenAPI security scheme of ADMIN_API_KEY. */
 export const ADMIN_KEY_SCHEME = 'admin';
+/** OpenAPI security scheme of METRICS_TOKEN (GET /metrics). */
+export const METRICS_TOKEN_SCHEME = 'metricsToken';
 
 /**
  * Metadata key of @nestjs/swagger's ApiSecurity (`DECORATORS.API_SECURITY`, not exported): set to
@@ -27,6 +29,7 @@ const SECURITY: Record<AuthMode, string[]> = {
   admin: [ADMIN_KEY_SCHEME],
   'app-or-admin': [APP_KEY_SCHEME, ADMIN_KEY_SCHEME],
   none: [],
+  metrics: [METRICS_TOKEN_SCHEME],
 };
 
 /**
