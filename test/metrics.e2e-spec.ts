@@ -94,8 +94,10 @@ describe('GET /metrics', () => {
     }))
       expect([name, types.get(name)]).toEqual([name, type]);
     // Bounded series exist at 0 before the first event, so rate() and the alerts work from the start.
-    expect(valueOf(text, 'waverify_fraud_blocks_total', { reason: 'low_conversion' })).toBe(0);
-    expect(valueOf(text, 'waverify_checks_total', { result: 'not_pending' })).toBe(0);
+    expect(text).toContain('waverify_fraud_blocks_total{reason="low_conversion"} 0');
+    expect(text).toContain('waverify_checks_total{result="not_pending"} 0');
+    expect(text).toContain('waverify_rate_limited_total{limit="phone-15m"} 0');
+    expect(text).toContain('waverify_client_webhook_attempts_total{outcome="timeout"} 0');
   });
 
   it('counts an outbound flow exactly, with bounded labels (country ID for +62, never the phone or the id)', async () => {
@@ -127,6 +129,7 @@ describe('GET /metrics', () => {
     expect(
       delta('waverify_verifications_completed_total', {
         flow: 'outbound',
+        channel: 'whatsapp',
         status: 'approved',
         country: 'ID',
       }),
@@ -274,6 +277,7 @@ describe('GET /metrics with METRICS_TOKEN and METRICS_APP_LABEL', () => {
     expect(
       valueOf(text, 'waverify_verifications_completed_total', {
         flow: 'outbound',
+        channel: 'whatsapp',
         status: 'approved',
         country: 'ID',
         app_id: tenant.appId,

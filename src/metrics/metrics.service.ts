@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RateLimiter } from '../abuse/rate-limits';
 import { DomainException, ErrorCode } from '../common/errors';
 import { normalisePhone } from '../common/phone';
 import { AppConfig } from '../config/app-config';
@@ -78,8 +79,8 @@ export class MetricsService {
     });
     this.completed = new Counter({
       name: 'waverify_verifications_completed_total',
-      help: 'Verifications that reached a terminal status (approved, canceled, expired, max_attempts_reached, failed), test numbers excluded.',
-      labelNames: ['flow', 'status', 'country', ...perApp],
+      help: 'Verifications that reached a terminal status (approved, canceled, expired, max_attempts_reached, failed), test numbers excluded; channel is the one asked at creation, so approved/created is the conversion per channel.',
+      labelNames: ['flow', 'channel', 'status', 'country', ...perApp],
       registers,
     });
     this.checks = new Counter({
@@ -155,10 +156,11 @@ export class MetricsService {
     });
 
     // Bounded series exist from the start (at 0), so rate() and the alerts work before the first event.
-    for (const result of ['valid', 'invalid', 'not_pending']) this.checks.labels(result);
+    for (const result of ['valid', 'invalid', 'not_pending']) this.inc(this.checks, [result], 0);
     for (const outcome of ['delivered', 'failed', 'timeout'])
-      this.clientWebhookAttempts.labels(outcome);
-    for (const reason of ['velocity', 'low_conversion']) this.fraudBlocks.labels(reason);
+      this.inc(this.clientWebhookAttempts, [outcome], 0);
+    for (const reason of ['velocity', 'low_conversion']) this.inc(this.fraudBlocks, [reason], 0);
+    for (const limit of Object.values(RateLimiter)) this.inc(this.rateLimited, [limit], 0);
   }
 
   /** The exposition (Prometheus text format). */
@@ -188,8 +190,8 @@ export class MetricsService {
     this.inc(
       this.completed,
       this.appLabel
-        ? [verification.flow, status, country, verification.appId]
-        : [verification.flow, status, country],
+        ? [verification.flow, verification.channel, status, country, verification.appId]
+        : [verification.flow, verification.channel, status, country],
     );
   }
 
