@@ -35,14 +35,18 @@ const SECURITY: Record<AuthMode, string[]> = {
 /**
  * Which credential a route takes (routes without it take an app API key), and the same thing in
  * the OpenAPI document, so the two cannot drift: `security: [{ apiKey: [] }]`, `[{ admin: [] }]`,
- * either of them, or `security: []` for public routes (health, provider webhooks).
+ * either of them, `security: []` for public routes (health, provider webhooks), or for GET /metrics
+ * `[{}, { metricsToken: [] }]` (open unless METRICS_TOKEN is set).
  */
 export const Auth = (mode: AuthMode) =>
   applyDecorators(
     SetMetadata(AUTH_MODE, mode),
     mode === 'none'
       ? SetMetadata(SWAGGER_SECURITY_METADATA, [])
-      : applyDecorators(...SECURITY[mode].map((scheme) => ApiSecurity(scheme))),
+      : mode === 'metrics'
+        ? // Optional: `{}` (no credential, METRICS_TOKEN unset) or the metrics token.
+          SetMetadata(SWAGGER_SECURITY_METADATA, [{}, { [METRICS_TOKEN_SCHEME]: [] }])
+        : applyDecorators(...SECURITY[mode].map((scheme) => ApiSecurity(scheme))),
   );
 
 function authOf(ctx: ExecutionContext): AuthContext {

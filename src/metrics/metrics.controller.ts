@@ -20,7 +20,6 @@ export class MetricsController {
     description:
       'Open when `METRICS_TOKEN` is unset; otherwise needs `Authorization: Bearer <METRICS_TOKEN>`. Labels are bounded: `country` is an ISO 3166 alpha-2 code or `ZZ`, never a phone or an id.',
   })
-  @ApiProduces('text/plain')
   @ApiOkResponse({
     description: 'The metrics, in the Prometheus text format (version 0.0.4).',
     content: {
