@@ -57,7 +57,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         {
           type: 'http',
           scheme: 'bearer',
-          description: 'METRICS_TOKEN, for GET /metrics (which is open when METRICS_TOKEN is unset).',
+          description:
+            'METRICS_TOKEN, for GET /metrics (which is open when METRICS_TOKEN is unset).',
         },
         METRICS_TOKEN_SCHEME,
       )
