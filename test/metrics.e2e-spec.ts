@@ -240,7 +240,11 @@ describe('GET /metrics with METRICS_TOKEN and METRICS_APP_LABEL', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startApp({ METRICS_TOKEN, METRICS_APP_LABEL: 'true' });
+    t = await startApp({
+      METRICS_TOKEN,
+      METRICS_APP_LABEL: 'true',
+      RATE_LIMIT_PHONE_PER_15_MINUTES: '1',
+    });
   });
   afterAll(async () => t.close());
 
@@ -292,6 +296,26 @@ describe('GET /metrics with METRICS_TOKEN and METRICS_APP_LABEL', () => {
       'waverify_verifications_completed_total',
       'waverify_verifications_created_total',
     ]);
+  });
+
+  it('counts each request refused by a rate limit under its limiter', async () => {
+    const tenant = await createTenant(t);
+    const phone = uniquePhone('+62812');
+    const before = await scrape(t, METRICS_TOKEN);
+    await t.http.post('/v1/verifications').set(tenant.auth).send({ phone }).expect(201);
+    for (let i = 0; i < 2; i += 1) {
+      const refused = await t.http
+        .post('/v1/verifications')
+        .set(tenant.auth)
+        .send({ phone })
+        .expect(429);
+      expect(refused.body.code).toBe('rate_limited');
+    }
+    const after = await scrape(t, METRICS_TOKEN);
+    expect(
+      valueOf(after, 'waverify_rate_limited_total', { limit: 'phone-15m' }) -
+        valueOf(before, 'waverify_rate_limited_total', { limit: 'phone-15m' }),
+    ).toBe(2);
   });
 });
 
