@@ -202,6 +202,38 @@ describe('GET /metrics', () => {
     expect(routes).toContain('/v1/apps');
   });
 
+  it('counts creations refused by the velocity guard as fraud blocks', async () => {
+    const tenant = await createTenant(t);
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    await t.app
+      .get(DataSource)
+      .query(
+        'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
+        [tenant.appId, '49', hour, 100],
+      );
+    const before = await scrape(t);
+    for (let i = 0; i < 2; i += 1) {
+      const refused = await t.http
+        .post('/v1/verifications')
+        .set(tenant.auth)
+        .send({ phone: uniquePhone('+49151') })
+        .expect(403);
+      expect(refused.body.code).toBe('country_not_allowed');
+    }
+    const after = await scrape(t);
+    expect(
+      valueOf(after, 'waverify_fraud_blocks_total', { reason: 'velocity' }) -
+        valueOf(before, 'waverify_fraud_blocks_total', { reason: 'velocity' }),
+    ).toBe(2);
+    expect(
+      valueOf(after, 'waverify_verifications_created_total', {
+        flow: 'outbound',
+        channel: 'whatsapp',
+        country: 'DE',
+      }),
+    ).toBe(0);
+  });
+
   it('shows the pending client-webhook backlog and its age, from the database at scrape time', async () => {
     // A fresh instance on the same database: its gauges are read on its first scrape (no cache yet).
     const dead = await createTenant(t, { webhookUrl: 'http://127.0.0.1:9/hooks' });
