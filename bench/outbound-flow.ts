@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const codes = new Map<string, string>();
   const graph = await startFakeGraph(codes);
-  const adminKey = `bench-admin-${randomBytes(8).toString('hex')}`;
+  const adminKey = `bench-admin-${randomBytes(16).toString('hex')}`;
   const base = `http://127.0.0.1:${options.port}`;
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       META_ACCESS_TOKEN: 'bench',
       META_PHONE_NUMBER_ID: '1065403522',
       META_APP_SECRET: 'bench-secret',
+      META_VERIFY_TOKEN: 'bench-verify-token',
       RATE_LIMIT_API_KEY_PER_MINUTE: '10000000',
       RATE_LIMIT_PHONE_PER_15_MINUTES: '1000000',
       RATE_LIMIT_PHONE_PER_DAY: '1000000',

@@ -38,8 +38,12 @@ describe('OpenAPI document (/docs-json and openapi.json)', () => {
     expect(doc.info.license).toMatchObject({ name: 'MIT' });
   });
 
-  it('has one scheme for app keys (apiKey) and one for the admin key, and every route names one of them or none', () => {
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['admin', 'apiKey']);
+  it('has one scheme for app keys (apiKey), one for the admin key and one for the metrics token, and every route names one of them or none', () => {
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      'admin',
+      'apiKey',
+      'metricsToken',
+    ]);
     for (const { path, method, op } of operations(doc)) {
       const where = `${method} ${path}`;
       expect({ where, security: op.security }).toEqual({ where, security: expect.any(Array) });
@@ -48,7 +52,9 @@ describe('OpenAPI document (/docs-json and openapi.json)', () => {
       else expect({ where, empty: op.security.length === 0 }).toEqual({ where, empty: false });
       for (const requirement of op.security)
         for (const scheme of Object.keys(requirement))
-          expect(['apiKey', 'admin']).toContain(scheme);
+          expect(['apiKey', 'admin', ...(path === '/metrics' ? ['metricsToken'] : [])]).toContain(
+            scheme,
+          );
     }
     const security = (path: string, method: string) => doc.paths[path][method].security;
     expect(security('/v1/sandbox/messages', 'get')).toEqual([{ apiKey: [] }]);
@@ -56,6 +62,8 @@ describe('OpenAPI document (/docs-json and openapi.json)', () => {
     expect(security('/v1/verifications', 'post')).toEqual([{ apiKey: [] }]);
     expect(security('/v1/apps', 'post')).toEqual([{ admin: [] }]);
     expect(security('/v1/audit-events', 'get')).toEqual([{ apiKey: [] }, { admin: [] }]);
+    // Open unless METRICS_TOKEN is set: no credential, or the metrics token.
+    expect(security('/metrics', 'get')).toEqual([{}, { metricsToken: [] }]);
   });
 
   it('documents the provider signature headers on the public webhook routes', () => {

@@ -3,6 +3,7 @@ import { normalizeIp } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Clock } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import { DomainException, ErrorCode } from '../common/errors';
 import { FailOpenThrottlerStorage } from './fail-open-throttler.storage';
 import { LimitHitAuditor } from './limit-hit-auditor';
@@ -30,6 +31,7 @@ export class AuthFailureLimiter {
     private readonly auditor: LimitHitAuditor,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** True for the errors that mean "your credentials are wrong". */
@@ -50,6 +52,7 @@ export class AuthFailureLimiter {
       this.blockedUntil.delete(ip);
       return null;
     }
+    this.metrics.rateLimitedBy(RateLimiter.AUTH_FAILURE);
     return tooManyFailures(Math.ceil((until - now) / 1000));
   }
 

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Actor } from '../auth/auth.types';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import { RateLimiterName } from './rate-limits';
 
 export interface LimitHit {
@@ -29,9 +30,12 @@ export class LimitHitAuditor {
   constructor(
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
+  /** Counts every refused request in the metrics; audits the first of each block. */
   async record(hit: LimitHit): Promise<void> {
+    this.metrics.rateLimitedBy(hit.limiter);
     await this.recordAtMostOncePer(`${hit.limiter}|${hit.key}`, hit.retryAfterSeconds * 1000, {
       type: 'rate_limit.hit',
       appId: hit.appId,

@@ -10,6 +10,7 @@ import { BackgroundFailureLog } from '../database/database-unavailable';
 import { DomainException, ErrorCode } from '../common/errors';
 import { newId } from '../common/ids';
 import { NormalisedPhone } from '../common/phone';
+import { MetricsService } from '../metrics/metrics.service';
 import { CountryBlock } from './entities/country-block.entity';
 import {
   baselinePerHour,
@@ -70,6 +71,7 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -90,7 +92,9 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     if (!this.enabled) return;
     const now = this.clock.now();
     const until = await this.blockedUntil(app.id, phone.callingCode, now);
-    if (until !== null) throw blocked(phone.callingCode, until);
+    if (until === null) return;
+    this.metrics.fraudBlocked('velocity');
+    throw blocked(phone.callingCode, until);
   }
 
   /** Counts the creation; blocks the code (and refuses this creation) when the velocity is abnormal. */
@@ -150,6 +154,7 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     }
     const activeUntil = (await this.repository.activeBlockUntil(app.id, code, now)) ?? until;
     this.cache(this.blockCache, `${app.id}:${code}`, { until: activeUntil, checkedAt: now });
+    this.metrics.fraudBlocked('velocity');
     throw blocked(code, activeUntil);
   }
 

@@ -28,6 +28,7 @@ export class ApiAuthGuard implements CanActivate {
       request.auth = { kind: 'none' };
       return true;
     }
+    if (mode === 'metrics') return this.metricsTokenMatches(request);
     const key = bearerToken(request.headers.authorization);
     if (!key) throw unauthorized();
     if ((mode === 'admin' || mode === 'app-or-admin') && safeEqual(key, this.config.adminApiKey)) {
@@ -41,6 +42,16 @@ export class ApiAuthGuard implements CanActivate {
         return true;
       }
     }
+    throw unauthorized();
+  }
+
+  /** GET /metrics: open without METRICS_TOKEN; with it, exactly that bearer token (constant-time). */
+  private metricsTokenMatches(request: AuthenticatedRequest): boolean {
+    request.auth = { kind: 'none' };
+    const expected = this.config.metricsToken;
+    if (expected === null) return true;
+    const token = bearerToken(request.headers.authorization);
+    if (token !== null && safeEqual(token, expected)) return true;
     throw unauthorized();
   }
 }

@@ -15,6 +15,8 @@ export const AUTH_MODE = 'wa-verify:auth-mode';
 export const APP_KEY_SCHEME = 'apiKey';
 /** OpenAPI security scheme of ADMIN_API_KEY. */
 export const ADMIN_KEY_SCHEME = 'admin';
+/** OpenAPI security scheme of METRICS_TOKEN (GET /metrics). */
+export const METRICS_TOKEN_SCHEME = 'metricsToken';
 
 /**
  * Metadata key of @nestjs/swagger's ApiSecurity (`DECORATORS.API_SECURITY`, not exported): set to
@@ -27,19 +29,24 @@ const SECURITY: Record<AuthMode, string[]> = {
   admin: [ADMIN_KEY_SCHEME],
   'app-or-admin': [APP_KEY_SCHEME, ADMIN_KEY_SCHEME],
   none: [],
+  metrics: [METRICS_TOKEN_SCHEME],
 };
 
 /**
  * Which credential a route takes (routes without it take an app API key), and the same thing in
  * the OpenAPI document, so the two cannot drift: `security: [{ apiKey: [] }]`, `[{ admin: [] }]`,
- * either of them, or `security: []` for public routes (health, provider webhooks).
+ * either of them, `security: []` for public routes (health, provider webhooks), or for GET /metrics
+ * `[{}, { metricsToken: [] }]` (open unless METRICS_TOKEN is set).
  */
 export const Auth = (mode: AuthMode) =>
   applyDecorators(
     SetMetadata(AUTH_MODE, mode),
     mode === 'none'
       ? SetMetadata(SWAGGER_SECURITY_METADATA, [])
-      : applyDecorators(...SECURITY[mode].map((scheme) => ApiSecurity(scheme))),
+      : mode === 'metrics'
+        ? // Optional: `{}` (no credential, METRICS_TOKEN unset) or the metrics token.
+          SetMetadata(SWAGGER_SECURITY_METADATA, [{}, { [METRICS_TOKEN_SCHEME]: [] }])
+        : applyDecorators(...SECURITY[mode].map((scheme) => ApiSecurity(scheme))),
   );
 
 function authOf(ctx: ExecutionContext): AuthContext {

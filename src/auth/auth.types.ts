@@ -14,7 +14,8 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, ip: null };
 
-export type AuthMode = 'app' | 'admin' | 'app-or-admin' | 'none';
+/** `metrics`: GET /metrics, open unless METRICS_TOKEN is set, then that bearer token. */
+export type AuthMode = 'app' | 'admin' | 'app-or-admin' | 'none' | 'metrics';
 
 export interface AuthenticatedRequest {
   auth?: AuthContext;

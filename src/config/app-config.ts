@@ -95,6 +95,8 @@ export interface AppConfig {
   adminApiKeySource: 'environment' | 'dev-secrets';
   /** Bearer token for GET /metrics; null when /metrics is open. */
   metricsToken: string | null;
+  /** Adds an `app_id` label to the verification series of /metrics (one series per app: keep apps few). */
+  metricsAppLabel: boolean;
   whatsappProvider: WhatsappProviderName;
   smsProvider: SmsProviderName;
   whatsappBusinessNumber: string;
@@ -565,6 +567,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminApiKeyGenerated,
     adminApiKeySource,
     metricsToken,
+    metricsAppLabel: read.bool('METRICS_APP_LABEL', false),
     whatsappProvider,
     smsProvider,
     whatsappBusinessNumber,

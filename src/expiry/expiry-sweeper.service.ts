@@ -14,6 +14,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
+import { MetricsService } from '../metrics/metrics.service';
 import { Verification } from '../verification/entities/verification.entity';
 import { VerificationRepository } from '../verification/verification.repository';
 import { VerificationStatus } from '../verification/verification.types';
@@ -43,6 +44,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
     private readonly repository: ExpiryRepository,
+    private readonly metrics: MetricsService,
   ) {
     this.task = new PeriodicTask(
       'Expiry sweep',
@@ -78,7 +80,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
       ]);
       for (const verification of due) {
         const app = apps.get(verification.appId);
-        if (app && (await this.expire(app, verification, now))) expired += 1;
+        if (!app || !(await this.expire(app, verification, now))) continue;
+        expired += 1;
+        this.metrics.verificationCompleted(verification, VerificationStatus.EXPIRED);
       }
       if (due.length < EXPIRY_BATCH_SIZE) break;
     }

@@ -5,6 +5,7 @@ import { App } from '../apps/entities/app.entity';
 import { AuditService } from '../audit/audit.service';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import { StatusEvent } from '../providers/messaging-provider';
 import { CodeHasher } from '../verification/code-hasher';
 import { CodeSender } from '../verification/code-sender.service';
@@ -57,6 +58,7 @@ export class DeliveryStatusHandler {
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** `previousAttempts`: how often this event was tried before. */
@@ -73,7 +75,7 @@ export class DeliveryStatusHandler {
     const app = await this.inbox.findApp(message.appId);
     if (!app) return;
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager) => {
+    const advanced = await this.dataSource.transaction(async (manager) => {
       if (
         (await this.verifications.advanceMessageStatus(
           manager,
@@ -83,7 +85,7 @@ export class DeliveryStatusHandler {
           now,
         )) !== 1
       )
-        return;
+        return false;
       const deliveryMoved =
         (await this.verifications.advanceDeliveryStatus(
           manager,
@@ -110,11 +112,13 @@ export class DeliveryStatusHandler {
         },
         manager,
       );
-      if (!deliveryMoved) return;
+      if (!deliveryMoved) return true;
       const verification = await this.verifications.findById(message.verificationId, manager);
       if (verification)
         await this.outbox.enqueue(manager, app, WebhookEventType.DELIVERY_UPDATED, verification);
+      return true;
     });
+    if (advanced) this.metrics.deliveryStatus(message.channel, event.status);
     if (event.status === DeliveryStatus.FAILED) await this.fallBackToSms(app, message, actor);
   }
 

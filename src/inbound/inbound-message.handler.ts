@@ -11,6 +11,7 @@ import { normalisePhone } from '../common/phone';
 import { maskPhone } from '../common/phone-mask';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { InboundMessageEvent } from '../providers/messaging-provider';
 import { AllChannelsFailedError, ProviderRegistry } from '../providers/provider-registry';
 import { CodeHasher } from '../verification/code-hasher';
@@ -80,6 +81,7 @@ export class InboundMessageHandler {
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
     private readonly creationGuard: CreationGuard,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
@@ -285,6 +287,8 @@ export class InboundMessageHandler {
       if (!isRetry) await this.afterLostRace(m, 'confirm');
       return;
     }
+    // Counted with the country known at creation (ZZ without a phone), as the created series was.
+    this.metrics.verificationCompleted(verification, VerificationStatus.APPROVED);
     if (sender.phone) {
       await this.reply(m, approved, 'inboundConfirmed', MessagePurpose.CONFIRMATION);
     }
@@ -365,8 +369,9 @@ export class InboundMessageHandler {
   private async expire(m: Matched): Promise<void> {
     const { app, verification, actor, event } = m;
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager) => {
-      if ((await this.verifications.expireIfDue(manager, verification.id, now)) === 1) {
+    const expired = await this.dataSource.transaction(async (manager) => {
+      const moved = (await this.verifications.expireIfDue(manager, verification.id, now)) === 1;
+      if (moved) {
         await this.audit.record(
           { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
           manager,
@@ -387,7 +392,9 @@ export class InboundMessageHandler {
         },
         manager,
       );
+      return moved;
     });
+    if (expired) this.metrics.verificationCompleted(verification, VerificationStatus.EXPIRED);
     if (m.sender.phone) await this.reply(m, verification, 'inboundExpired', MessagePurpose.REFUSAL);
   }
 

@@ -2,6 +2,7 @@ import { Test } from '@nestjs/testing';
 import { LimitHitAuditor } from '../abuse/limit-hit-auditor';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import { DomainException, ErrorCode } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -28,6 +29,7 @@ async function serviceWith(verifyToken: string): Promise<{
       { provide: InboxService, useValue: inbox },
       { provide: AuditService, useValue: audit },
       LimitHitAuditor,
+      MetricsService,
       Clock,
     ],
   }).compile();

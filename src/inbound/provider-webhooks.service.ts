@@ -6,6 +6,7 @@ import { safeEqual } from '../common/crypto';
 import { DomainException, ErrorCode } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { ProviderName } from '../providers/messaging-provider';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { isRecord } from '../providers/provider-utils';
@@ -26,6 +27,7 @@ export class ProviderWebhooksService {
     private readonly registry: ProviderRegistry,
     private readonly inbox: InboxService,
     private readonly auditor: LimitHitAuditor,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Meta's subscription handshake: the challenge back when the verify token matches. */
@@ -88,11 +90,13 @@ export class ProviderWebhooksService {
     ip: string | null,
   ): Promise<WebhookAckDto> {
     const { ids, duplicates } = await this.inbox.accept(events, providerActor(provider, ip));
+    this.metrics.providerWebhookAccepted(provider, ids.length, duplicates);
     return { received: ids.length, duplicates };
   }
 
   /** 401; audited at most once per client IP and minute, so a flood of bad signatures cannot fill the audit trail. */
   private async reject(provider: ProviderName, ip: string | null): Promise<never> {
+    this.metrics.providerWebhookRejected(provider);
     await this.auditor.recordAtMostOncePer(`signature.rejected|${ip ?? 'unknown'}`, MINUTE_MS, {
       type: 'signature.rejected',
       appId: null,

@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { ADMIN_KEY_SCHEME, APP_KEY_SCHEME } from '../auth/auth.decorators';
+import { ADMIN_KEY_SCHEME, APP_KEY_SCHEME, METRICS_TOKEN_SCHEME } from '../auth/auth.decorators';
 import { ClientWebhookEventDto } from '../webhooks/dto/client-webhook-event.dto';
 import { clientWebhooks } from './client-webhooks';
 import { toOpenApi31Schemas } from './openapi-31';
@@ -38,6 +38,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Called by Meta and Twilio; authenticated by their signature header, never by API key.',
       )
       .addTag('health', 'Liveness and readiness probes (no credentials).')
+      .addTag('operations', 'Prometheus metrics (METRICS_TOKEN when set).')
       .addTag('client webhooks', 'What wa-verify POSTs to your app (see Webhooks).')
       .addServer('/', 'This wa-verify instance')
       .addBearerAuth(
@@ -51,6 +52,15 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
           description: 'ADMIN_API_KEY: manages apps (tenants) and reads every audit event.',
         },
         ADMIN_KEY_SCHEME,
+      )
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'METRICS_TOKEN, for GET /metrics (which is open when METRICS_TOKEN is unset).',
+        },
+        METRICS_TOKEN_SCHEME,
       )
       .build(),
     { extraModels: [ClientWebhookEventDto] },

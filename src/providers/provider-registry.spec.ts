@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { FakeGraphServer } from '../../test/support/fake-graph-server';
 import { FakeTwilioServer } from '../../test/support/fake-twilio-server';
 import { Clock } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import { AppConfig, WhatsappProviderName, loadConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Channel, DeliveryStatus } from '../verification/verification.types';
@@ -53,6 +54,7 @@ async function registryFor(config: AppConfig): Promise<{
     ],
     providers: [
       ProviderRegistry,
+      MetricsService,
       { provide: APP_CONFIG, useValue: config },
       { provide: Clock, useValue: new FixedClock(NOW) },
     ],

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { AppConfig, SmsProviderName, WhatsappProviderName } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { Channel } from '../verification/verification.types';
 import { SandboxMessage } from './entities/sandbox-message.entity';
 import {
@@ -67,6 +69,7 @@ export class ProviderRegistry {
     @Inject(APP_CONFIG) config: AppConfig,
     @InjectRepository(SandboxMessage) sandboxMessages: Repository<SandboxMessage>,
     clock: Clock,
+    private readonly metrics: MetricsService,
   ) {
     const whatsapp = ProviderRegistry.buildWhatsapp(
       config.whatsappProvider,
@@ -124,10 +127,13 @@ export class ProviderRegistry {
         });
         continue;
       }
+      const started = performance.now();
       try {
         const result = await provider.send({ ...message, channel });
+        this.metrics.providerSend(provider.name, channel, true, secondsSince(started));
         return { channel, provider: provider.name, result, failures };
       } catch (error) {
+        this.metrics.providerSend(provider.name, channel, false, secondsSince(started));
         const failure = ProviderRegistry.failureOf(channel, provider.name, error);
         this.logger.warn(`Send on ${channel} via ${provider.name} failed: ${failure.error}`);
         failures.push(failure);
@@ -192,4 +198,8 @@ export class ProviderRegistry {
   private static unknown(variable: string, name: never): never {
     throw new Error(`${variable}: unknown provider "${String(name)}"`);
   }
+}
+
+function secondsSince(started: number): number {
+  return (performance.now() - started) / 1000;
 }

@@ -11,6 +11,7 @@ import { Channel } from '../verification/verification.types';
 import { SandboxMessage } from './entities/sandbox-message.entity';
 import { ProviderRegistry } from './provider-registry';
 import { ProvidersModule } from './providers.module';
+import { MetricsModule } from '../metrics/metrics.module';
 
 const CALLER_APP_ID = '0193a000-0000-7000-8000-000000000001';
 
@@ -37,6 +38,7 @@ async function appWith(
         entities: [SandboxMessage],
         synchronize: true, // throwaway in-memory database
       }),
+      MetricsModule,
       ProvidersModule,
     ],
   }).compile();

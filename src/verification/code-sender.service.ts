@@ -7,6 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { insertEntities } from '../database/entity-sql';
+import { MetricsService } from '../metrics/metrics.service';
 import { OutboundMessage, ProviderName } from '../providers/messaging-provider';
 import {
   AllChannelsFailedError,
@@ -71,6 +72,7 @@ export class CodeSender {
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Sends a one-time code to an existing verification and records the outcome. */
@@ -90,7 +92,7 @@ export class CodeSender {
       channels,
       MessagePurpose.CODE,
     );
-    await this.dataSource.transaction((manager) =>
+    const failed = await this.dataSource.transaction((manager) =>
       this.recordForExisting(
         manager,
         app,
@@ -100,6 +102,7 @@ export class CodeSender {
         options.failVerificationOnError,
       ),
     );
+    if (failed) this.metrics.verificationCompleted(verification, VerificationStatus.FAILED);
     return toOutcome(delivery);
   }
 
@@ -213,7 +216,8 @@ export class CodeSender {
   /**
    * The outcome of a send, written after it: the message row and its audit events, then one
    * conditional UPDATE of the verification by primary key, fenced by the code hash that was sent
-   * (a resend that replaced the code in the meantime owns the delivery fields now).
+   * (a resend that replaced the code in the meantime owns the delivery fields now). True when
+   * this made the verification `failed`.
    */
   private async recordForExisting(
     manager: EntityManager,
@@ -222,9 +226,9 @@ export class CodeSender {
     delivery: Delivery,
     actor: Actor,
     failVerificationOnError: boolean,
-  ): Promise<void> {
+  ): Promise<boolean> {
     await this.recordMessage(manager, app, verification, delivery, actor);
-    if (delivery.purpose !== MessagePurpose.CODE || !verification.codeHash) return;
+    if (delivery.purpose !== MessagePurpose.CODE || !verification.codeHash) return false;
     const now = this.clock.now();
     if (delivery.ok) {
       await this.verifications.recordDelivery(
@@ -255,6 +259,7 @@ export class CodeSender {
         delivery.error,
         actor,
       );
+      return true;
     } else {
       await this.verifications.recordDelivery(
         manager,
@@ -267,6 +272,7 @@ export class CodeSender {
         now,
       );
     }
+    return false;
   }
 
   private async deliver(

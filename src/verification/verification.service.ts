@@ -9,6 +9,7 @@ import { Clock } from '../common/clock';
 import { maskPhone } from '../common/phone-mask';
 import { DomainException, ErrorCode, notFound } from '../common/errors';
 import { newId } from '../common/ids';
+import { MetricsService } from '../metrics/metrics.service';
 import { normalisePhone, NormalisedPhone } from '../common/phone';
 import { WebhookEventType } from '../webhooks/webhook-events';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
@@ -57,6 +58,7 @@ export class VerificationService {
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -102,6 +104,7 @@ export class VerificationService {
       // A concurrent request with the same key stored its verification first: answer with it, send nothing.
       return this.view(app, await this.idempotency.awaitClaimed(app.id, idempotencyKey!, dto));
     }
+    this.metrics.verificationCreated(verification);
     if (code === null) return this.view(app, verification);
     return this.sendFirstCode(app, verification, code, actor);
   }
@@ -196,7 +199,8 @@ export class VerificationService {
   }
 
   async check(app: App, id: string, code: string, actor: Actor): Promise<CheckResultDto> {
-    return this.checkVerification(app, await this.findOrThrow(app, id), code, actor);
+    const verification = await this.findOrThrow(app, id);
+    return this.metrics.countCheck(this.checkVerification(app, verification, code, actor));
   }
 
   async checkByPhone(
@@ -208,7 +212,7 @@ export class VerificationService {
     const phone = this.parsePhone(phoneInput, Flow.OUTBOUND)!;
     const verification = await this.verifications.findLatestPendingByPhone(app.id, phone.e164);
     if (!verification) throw notFound('Pending verification for this phone');
-    return this.checkVerification(app, verification, code, actor);
+    return this.metrics.countCheck(this.checkVerification(app, verification, code, actor));
   }
 
   async resend(
@@ -293,6 +297,7 @@ export class VerificationService {
       return true;
     });
     if (!canceled) throw notPending((await this.verifications.findForApp(app.id, id))!.status);
+    this.metrics.verificationCompleted(verification, VerificationStatus.CANCELED);
     return this.view(app, { ...verification, status: VerificationStatus.CANCELED, updatedAt: now });
   }
 
@@ -349,7 +354,10 @@ export class VerificationService {
         await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
         return result;
       });
-      if (approved) return { id: approved.id, status: approved.status, valid: true };
+      if (approved) {
+        this.metrics.verificationCompleted(approved, approved.status);
+        return { id: approved.id, status: approved.status, valid: true };
+      }
       return this.afterLostRace(app, verification.id, actor);
     }
 
@@ -373,6 +381,7 @@ export class VerificationService {
       return after;
     });
     if (!result) return this.afterLostRace(app, verification.id, actor);
+    this.metrics.verificationCompleted(result, result.status);
     return {
       id: result.id,
       status: result.status,
@@ -402,8 +411,8 @@ export class VerificationService {
     actor: Actor,
   ): Promise<void> {
     if (verification.expiresAt > now) return;
-    await this.dataSource.transaction(async (manager) => {
-      if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return;
+    const expired = await this.dataSource.transaction(async (manager) => {
+      if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return false;
       await this.audit.record(
         { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
         manager,
@@ -413,7 +422,9 @@ export class VerificationService {
         status: VerificationStatus.EXPIRED,
         updatedAt: now,
       });
+      return true;
     });
+    if (expired) this.metrics.verificationCompleted(verification, VerificationStatus.EXPIRED);
     throw notPending(VerificationStatus.EXPIRED);
   }
 

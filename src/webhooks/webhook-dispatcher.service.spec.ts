@@ -4,6 +4,7 @@ import { DataSource, EntityManager, FindOperator } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { WebhookDelivery, WebhookDeliveryStatus } from './entities/webhook-delivery.entity';
@@ -172,6 +173,7 @@ describe('WebhookDispatcher', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         WebhookDispatcher,
+        MetricsService,
         { provide: getDataSourceToken(), useValue: dataSource as unknown as DataSource },
         {
           provide: APP_CONFIG,

@@ -17,6 +17,7 @@ import { BackgroundFailureLog } from '../database/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { LEASE_MARGIN_MS } from '../config/timeouts';
+import { MetricsService } from '../metrics/metrics.service';
 import { outcomeAfterFailure } from './webhook-backoff';
 import {
   AttemptRecord,
@@ -75,6 +76,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     private readonly http: WebhookHttpClient,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -247,6 +249,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       if (probe) await this.breaker.releaseProbe(probe);
       return;
     }
+    this.metrics.clientWebhookAttempt(result.error);
     await this.record(lease, { ...result, at });
     if (url) await this.feedBreaker(delivery.appId, url, result, probe);
   }
