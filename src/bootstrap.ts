@@ -1,41 +1,55 @@
-import { LogLevel, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import { FastifyBaseLogger, LogController } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
 import { applyRouteBodyLimits, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limit';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
-import { QuietStartLogger } from './common/quiet-start-logger';
 import { AppConfig } from './config/app-config';
+import { createLogger, Logger, markBindsReqId } from './logging/logger';
+import { PinoNestLogger } from './logging/pino-nest-logger';
+import { registerRequestLogging } from './logging/request-logging';
+import { requestIdFor } from './logging/request-id';
 import { buildOpenApiDocument } from './openapi/openapi';
 
-const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
-/** Builds the HTTP application (used by main.ts and by the e2e suites, so both run the same app). */
+/**
+ * Builds the HTTP application (used by main.ts and by the e2e suites, so both run the same app).
+ * `logger: false` silences every log line; `logger` as a pino logger replaces the one built from
+ * LOG_LEVEL/LOG_FORMAT (tests that read the lines).
+ */
 export async function createApp(
   config: AppConfig,
-  options: { logger?: boolean } = {},
+  options: { logger?: false | Logger } = {},
 ): Promise<NestFastifyApplication> {
+  const logger =
+    options.logger === false
+      ? createLogger({ logLevel: 'silent', logFormat: 'json' })
+      : (options.logger ?? createLogger(config));
   const adapter = new FastifyAdapter({
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     // false, a hop count or a list of proxy addresses/CIDRs (TRUST_PROXY): request.ip, and so the
     // per-IP limits and the audit trail, take X-Forwarded-For only from those trusted hops.
     trustProxy: config.trustProxy,
+    // Fastify's own lines ("Server listening at", per-request children) only from debug on: the
+    // banner says where we listen and registerRequestLogging writes one line per request.
+    loggerInstance: logger.child({}, { level: fastifyLevel(logger.level) }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // The header is read (and validated) by requestIdFor: Fastify's requestIdHeader would take
+    // any value as it is.
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings, childOptions: ChildLoggerOptions) =>
+      markBindsReqId(parent.child(bindings, childOptions) as Logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
-    logger:
-      options.logger === false
-        ? false
-        : new QuietStartLogger({ logLevels: LOG_LEVELS[config.logLevel] }),
+    logger: options.logger === false ? false : new PinoNestLogger(logger),
     abortOnError: false,
   });
+  registerRequestLogging(app.getHttpAdapter().getInstance(), logger);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -54,6 +68,10 @@ export async function createApp(
   if (config.developmentAppApiKey)
     await app.get(AppsService).ensureDevelopmentApp(config.developmentAppApiKey);
   return app;
+}
+
+function fastifyLevel(level: string): string {
+  return ['debug', 'trace', 'silent'].includes(level) ? level : 'warn';
 }
 
 function setupSwagger(app: NestFastifyApplication): void {
