@@ -2,17 +2,14 @@ import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { FastifyBaseLogger, LogController } from 'fastify';
-import type { Bindings, ChildLoggerOptions } from 'pino';
 import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
 import { applyRouteBodyLimits, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limit';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
 import { AppConfig } from './config/app-config';
-import { createLogger, Logger, markBindsReqId } from './logging/logger';
+import { createLogger, Logger } from './logging/logger';
 import { PinoNestLogger } from './logging/pino-nest-logger';
-import { registerRequestLogging } from './logging/request-logging';
-import { requestIdFor } from './logging/request-id';
+import { fastifyLoggingOptions, registerRequestLogging } from './logging/request-logging';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 /**
@@ -33,16 +30,7 @@ export async function createApp(
     // false, a hop count or a list of proxy addresses/CIDRs (TRUST_PROXY): request.ip, and so the
     // per-IP limits and the audit trail, take X-Forwarded-For only from those trusted hops.
     trustProxy: config.trustProxy,
-    // Fastify's own lines ("Server listening at", per-request children) only from debug on: the
-    // banner says where we listen and registerRequestLogging writes one line per request.
-    loggerInstance: logger.child({}, { level: fastifyLevel(logger.level) }),
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
-    // The header is read (and validated) by requestIdFor: Fastify's requestIdHeader would take
-    // any value as it is.
-    requestIdHeader: false,
-    genReqId: requestIdFor,
-    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings, childOptions: ChildLoggerOptions) =>
-      markBindsReqId(parent.child(bindings, childOptions) as Logger),
+    ...fastifyLoggingOptions(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
@@ -68,10 +56,6 @@ export async function createApp(
   if (config.developmentAppApiKey)
     await app.get(AppsService).ensureDevelopmentApp(config.developmentAppApiKey);
   return app;
-}
-
-function fastifyLevel(level: string): string {
-  return ['debug', 'trace', 'silent'].includes(level) ? level : 'warn';
 }
 
 function setupSwagger(app: NestFastifyApplication): void {

@@ -616,7 +616,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     trustProxy,
     logLevel: parseLogLevel(read.raw('LOG_LEVEL')),
-    logFormat: read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], isProduction ? 'json' : 'pretty'),
+    logFormat: read.oneOf<LogFormat>(
+      'LOG_FORMAT',
+      ['json', 'pretty'],
+      isProduction ? 'json' : 'pretty',
+    ),
     warnings: [],
   };
   // Last, once every variable has been read: the reader's names are the known variables.

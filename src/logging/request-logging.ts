@@ -1,8 +1,44 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
+import {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyRequest,
+  FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 import type { AuthContext } from '../auth/auth.types';
+import { Logger, markBindsReqId } from './logger';
 import { runInRequestContext } from './request-context';
-import { REQUEST_ID_HEADER } from './request-id';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+
+/** Fastify's logging options: our pino logger, no per-request lines of its own, our request ids. */
+export function fastifyLoggingOptions(
+  logger: Logger,
+): Pick<
+  FastifyServerOptions,
+  'loggerInstance' | 'logController' | 'requestIdHeader' | 'genReqId' | 'childLoggerFactory'
+> {
+  return {
+    // Fastify's own lines ("Server listening at", per-request children) only from debug on: the
+    // banner says where we listen and registerRequestLogging writes one line per request.
+    loggerInstance: logger.child({}, { level: fastifyLevel(logger.level) }),
+    // Its default two lines per request carry the raw URL (query strings can hold tokens).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // The header is read (and validated) by requestIdFor: Fastify's requestIdHeader would take
+    // any value as it is.
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    childLoggerFactory: (
+      parent: FastifyBaseLogger,
+      bindings: Bindings,
+      childOptions: ChildLoggerOptions,
+    ) => markBindsReqId(parent.child(bindings, childOptions) as Logger),
+  };
+}
+
+function fastifyLevel(level: string): string {
+  return ['debug', 'trace', 'silent'].includes(level) ? level : 'warn';
+}
 
 /**
  * One line per request (Fastify's own two are off: `disableRequestLogging`), with the route
@@ -14,11 +50,8 @@ import { REQUEST_ID_HEADER } from './request-id';
 export function registerRequestLogging(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-    runInRequestContext({ reqId: request.id }, done);
-  });
-  // Body parsing resumes on the socket's events, outside the context entered above: enter it again
-  // right before the handler (Nest's guards, pipes and controller run from here).
-  fastify.addHook('preHandler', (request, _reply, done) => {
+    // Everything after this hook runs inside the context (Fastify carries it across body parsing
+    // with an AsyncResource), Nest's guards, pipes, controller and services included.
     runInRequestContext({ reqId: request.id }, done);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
