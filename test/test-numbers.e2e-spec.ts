@@ -214,6 +214,7 @@ describe('Test numbers (outside production: always honoured)', () => {
       channel: 'sms',
       send: 2,
       testNumber: true,
+      requestId: expect.any(String),
     });
     expect(audit.filter((event) => event.type === 'message.skipped')).toHaveLength(5);
   });
