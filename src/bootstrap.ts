@@ -11,6 +11,7 @@ import { createLogger, Logger } from './logging/logger';
 import { PinoNestLogger } from './logging/pino-nest-logger';
 import { fastifyLoggingOptions, registerRequestLogging } from './logging/request-logging';
 import { buildOpenApiDocument } from './openapi/openapi';
+import { shutdownTracing, tracingEnabled } from './tracing/tracing';
 
 /**
  * Builds the HTTP application (used by main.ts and by the e2e suites, so both run the same app).
@@ -37,7 +38,16 @@ export async function createApp(
     logger: options.logger === false ? false : new PinoNestLogger(logger),
     abortOnError: false,
   });
-  registerRequestLogging(app.getHttpAdapter().getInstance(), logger);
+  const fastify = app.getHttpAdapter().getInstance();
+  registerRequestLogging(fastify, logger);
+  if (tracingEnabled()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (
+      require('./tracing/request-tracing') as typeof import('./tracing/request-tracing')
+    ).registerRequestTracing(fastify);
+    // The spans still buffered are sent before the process ends (SIGTERM closes the app).
+    fastify.addHook('onClose', async () => shutdownTracing());
+  }
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
