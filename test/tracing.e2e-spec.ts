@@ -14,6 +14,7 @@ import { ensureBuilt, MAIN_JS, ServiceProcess, startProcess } from './support/se
 const ADMIN_KEY = 'tracing-admin-key-0123456789abcdef';
 const e2eUrl = process.env.E2E_DATABASE_URL ?? '';
 const onMysql = e2eUrl.startsWith('mysql');
+const redisUrl = process.env.E2E_REDIS_URL;
 const SERVER = 2;
 const CLIENT = 3;
 
@@ -55,6 +56,12 @@ describe('tracing', () => {
       META_APP_SECRET: 'test-app-secret',
       META_VERIFY_TOKEN: 'test-verify-token',
       SMS_PROVIDER: 'none',
+      ...(redisUrl
+        ? {
+            REDIS_URL: redisUrl,
+            REDIS_KEY_PREFIX: `wa-verify-tracing-${process.pid}-${Date.now()}:`,
+          }
+        : {}),
       PORT: '0',
       HOST: '127.0.0.1',
       ...extra,
@@ -139,6 +146,10 @@ describe('tracing', () => {
       const db = sameTrace.filter((span) => span.scope.includes('mysql2'));
       expect(db.length).toBeGreaterThan(0);
       expect(db.every((span) => span.parentSpanId === server!.spanId)).toBe(true);
+    }
+    if (redisUrl) {
+      const redis = sameTrace.filter((span) => span.scope.includes('ioredis'));
+      expect(redis.length).toBeGreaterThan(0);
     }
     // The admin's app creation is its own trace; health probes are not traced; every request
     // span is named after its route pattern, never a raw URL.
