@@ -41,10 +41,11 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   registerRequestLogging(fastify, logger);
   if (tracingEnabled()) {
+    // Loaded only when tracing is on (it needs @opentelemetry/core).
+    type RequestTracing = typeof import('./tracing/request-tracing');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (
-      require('./tracing/request-tracing') as typeof import('./tracing/request-tracing')
-    ).registerRequestTracing(fastify);
+    const tracing = require('./tracing/request-tracing') as RequestTracing;
+    tracing.registerRequestTracing(fastify);
     // The spans still buffered are sent before the process ends (SIGTERM closes the app).
     fastify.addHook('onClose', async () => shutdownTracing());
   }
