@@ -16,6 +16,8 @@ const e2eUrl = process.env.E2E_DATABASE_URL ?? '';
 const onMysql = e2eUrl.startsWith('mysql');
 const redisUrl = process.env.E2E_REDIS_URL;
 const SERVER = 2;
+const QUERY_SECRET = 'query-secret-4242';
+const uniquePhone = (): string => `+62812${String(Date.now()).slice(-8)}`;
 const CLIENT = 3;
 
 jest.setTimeout(120_000);
@@ -84,7 +86,7 @@ describe('tracing', () => {
   }
 
   /** Creates an app and a verification (one message through the fake Graph API); returns its id. */
-  async function createVerification(base: string): Promise<string> {
+  async function createVerification(base: string, phone = uniquePhone()): Promise<string> {
     const app = await fetch(`${base}/v1/apps`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
@@ -96,10 +98,15 @@ describe('tracing', () => {
     const created = await fetch(`${base}/v1/verifications`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ phone: `+62812${String(Date.now()).slice(-8)}` }),
+      body: JSON.stringify({ phone }),
     });
     expect(created.status).toBe(201);
-    return ((await created.json()) as { id: string }).id;
+    const id = ((await created.json()) as { id: string }).id;
+    const read = await fetch(`${base}/v1/verifications/${id}?probe=${QUERY_SECRET}`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    expect(read.status).toBe(200);
+    return id;
   }
 
   async function spansUntil(done: (spans: CollectedSpan[]) => boolean): Promise<CollectedSpan[]> {
@@ -110,6 +117,7 @@ describe('tracing', () => {
 
   it('exports a server span per request named after the route, with the verification id and child spans', async () => {
     let id = '';
+    const phone = uniquePhone();
     await withService(
       {
         OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
@@ -118,15 +126,19 @@ describe('tracing', () => {
         OTEL_SERVICE_NAME: 'wa-verify-tracing-test',
       },
       async (base) => {
-        id = await createVerification(base);
-        await spansUntil((spans) =>
-          spans.some((span) => span.attributes['waverify.verification_id'] === id),
+        id = await createVerification(base, phone);
+        await spansUntil(
+          (spans) =>
+            spans.filter((span) => span.attributes['waverify.verification_id'] === id).length >= 2,
         );
       },
     );
     const spans = collector.spans();
     const server = spans.find(
-      (span) => span.kind === SERVER && span.attributes['waverify.verification_id'] === id,
+      (span) =>
+        span.kind === SERVER &&
+        span.attributes['waverify.verification_id'] === id &&
+        span.name.startsWith('POST'),
     );
     expect(server).toMatchObject({
       name: 'POST /v1/verifications',
@@ -146,6 +158,10 @@ describe('tracing', () => {
       const db = sameTrace.filter((span) => span.scope.includes('mysql2'));
       expect(db.length).toBeGreaterThan(0);
       expect(db.every((span) => span.parentSpanId === server!.spanId)).toBe(true);
+      // The background pollers' queries do not start traces of their own.
+      expect(spans.filter((span) => span.scope.includes('mysql2') && !span.parentSpanId)).toEqual(
+        [],
+      );
     }
     if (redisUrl) {
       const redis = sameTrace.filter((span) => span.scope.includes('ioredis'));
@@ -155,11 +171,20 @@ describe('tracing', () => {
     // span is named after its route pattern, never a raw URL.
     const serverSpans = spans.filter((span) => span.kind === SERVER);
     expect(serverSpans.map((span) => span.name).sort()).toEqual([
+      'GET /v1/verifications/:id',
       'POST /v1/apps',
       'POST /v1/verifications',
     ]);
-    expect(new Set(serverSpans.map((span) => span.traceId)).size).toBe(2);
-    expect(JSON.stringify(spans)).not.toContain(ADMIN_KEY);
+    expect(
+      serverSpans.find((span) => span.name === 'GET /v1/verifications/:id')?.attributes[
+        'waverify.verification_id'
+      ],
+    ).toBe(id);
+    expect(new Set(serverSpans.map((span) => span.traceId)).size).toBe(3);
+    // No secret, query string or phone number in what is exported (SQL values are masked).
+    const exported = JSON.stringify(spans);
+    for (const secret of [ADMIN_KEY, QUERY_SECRET, phone, phone.slice(1)])
+      expect({ secret, found: exported.includes(secret) }).toEqual({ secret, found: false });
   });
 
   it('exports nothing without OTEL_EXPORTER_OTLP_ENDPOINT, or with OTEL_SDK_DISABLED=true', async () => {

@@ -16,7 +16,7 @@ export function startTracingIfConfigured(env: Env): boolean {
   if (!endpoint || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sdk = require('./tracing-sdk') as typeof import('./tracing-sdk');
-  shutdown = sdk.startTracing();
+  shutdown = sdk.startTracing(env);
   return true;
 }
 
