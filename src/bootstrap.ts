@@ -1,4 +1,4 @@
-import { LogLevel, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -6,38 +6,51 @@ import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
 import { applyRouteBodyLimits, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limit';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
-import { QuietStartLogger } from './common/quiet-start-logger';
 import { answerClientError, rejectDeeplyNestedBody } from './common/request-shape';
 import { AppConfig } from './config/app-config';
+import { createLogger, Logger } from './logging/logger';
+import { PinoNestLogger } from './logging/pino-nest-logger';
+import { fastifyLoggingOptions, registerRequestLogging } from './logging/request-logging';
 import { buildOpenApiDocument } from './openapi/openapi';
+import { shutdownTracing, tracingEnabled } from './tracing/tracing';
 
-const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
-/** Builds the HTTP application (used by main.ts and by the e2e suites, so both run the same app). */
+/**
+ * Builds the HTTP application (used by main.ts and by the e2e suites, so both run the same app).
+ * `logger: false` silences every log line; `logger` as a pino logger replaces the one built from
+ * LOG_LEVEL/LOG_FORMAT (tests that read the lines).
+ */
 export async function createApp(
   config: AppConfig,
-  options: { logger?: boolean } = {},
+  options: { logger?: false | Logger } = {},
 ): Promise<NestFastifyApplication> {
+  const logger =
+    options.logger === false
+      ? createLogger({ logLevel: 'silent', logFormat: 'json' })
+      : (options.logger ?? createLogger(config));
   const adapter = new FastifyAdapter({
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     // false, a hop count or a list of proxy addresses/CIDRs (TRUST_PROXY): request.ip, and so the
     // per-IP limits and the audit trail, take X-Forwarded-For only from those trusted hops.
     trustProxy: config.trustProxy,
     clientErrorHandler: answerClientError,
+    ...fastifyLoggingOptions(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
-    logger:
-      options.logger === false
-        ? false
-        : new QuietStartLogger({ logLevels: LOG_LEVELS[config.logLevel] }),
+    logger: options.logger === false ? false : new PinoNestLogger(logger),
     abortOnError: false,
   });
+  const fastify = app.getHttpAdapter().getInstance();
+  registerRequestLogging(fastify, logger);
+  if (tracingEnabled()) {
+    // Loaded only when tracing is on (it needs @opentelemetry/core).
+    type RequestTracing = typeof import('./tracing/request-tracing');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const tracing = require('./tracing/request-tracing') as RequestTracing;
+    tracing.registerRequestTracing(fastify);
+    // The spans still buffered are sent before the process ends (SIGTERM closes the app).
+    fastify.addHook('onClose', async () => shutdownTracing());
+  }
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -49,8 +62,8 @@ export async function createApp(
         }),
     }),
   );
-  applyRouteBodyLimits(app.getHttpAdapter().getInstance());
-  app.getHttpAdapter().getInstance().addHook('preValidation', rejectDeeplyNestedBody);
+  applyRouteBodyLimits(fastify);
+  fastify.addHook('preValidation', rejectDeeplyNestedBody);
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.init();

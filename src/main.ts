@@ -1,3 +1,6 @@
+// First: when tracing is on, its instrumentations must patch http, mysql2 and ioredis before
+// anything requires them (nothing of the SDK is loaded when OTEL_EXPORTER_OTLP_ENDPOINT is unset).
+import './tracing/register';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';

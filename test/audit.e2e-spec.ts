@@ -89,7 +89,7 @@ describe('Audit trail', () => {
       channel: 'whatsapp',
       phone: `${phone.slice(0, 6)}****${phone.slice(-4)}`,
     });
-    expect(events[2].data).toEqual({ attempt: 1 });
+    expect(events[2].data).toEqual({ attempt: 1, requestId: expect.any(String) });
     expect(events[4].actor).toEqual({ type: 'system', id: null });
     expect(events[4].data).toMatchObject({
       event: 'verification.approved',

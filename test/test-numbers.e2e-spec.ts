@@ -214,6 +214,7 @@ describe('Test numbers (outside production: always honoured)', () => {
       channel: 'sms',
       send: 2,
       testNumber: true,
+      requestId: expect.any(String),
     });
     expect(audit.filter((event) => event.type === 'message.skipped')).toHaveLength(5);
   });
@@ -278,6 +279,7 @@ describe('Test numbers (outside production: always honoured)', () => {
       purpose: 'code',
       reason: 'test_number',
       testNumber: true,
+      requestId: expect.any(String),
     });
     const text = JSON.stringify(audit);
     expect(text).not.toContain(FIXED_CODE);
@@ -301,6 +303,7 @@ describe('Test numbers (outside production: always honoured)', () => {
     expect(updated[0].data).toEqual({
       fields: ['testNumbers'],
       testNumbers: [`${testPhone.slice(0, 6)}****${testPhone.slice(-4)}`],
+      requestId: expect.any(String),
     });
     expect(JSON.stringify(updated)).not.toMatch(/13579|hmac\$/);
   });
@@ -525,6 +528,7 @@ describe('Test numbers in production (NODE_ENV=production): only with testNumber
     expect(appEvents.find((event) => event.appId === created.body.id)?.data).toEqual({
       fields: ['testNumbersInProduction'],
       testNumbersInProduction: true,
+      requestId: expect.any(String),
     });
   });
 });

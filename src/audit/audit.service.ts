@@ -5,6 +5,7 @@ import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { insertEntities } from '../database/entity-sql';
+import { currentRequestId } from '../logging/request-context';
 import { AuditEvent } from './entities/audit-event.entity';
 
 export interface AuditEntry {
@@ -33,7 +34,10 @@ export class AuditService {
     event.actorType = entry.actor.type;
     event.actorId = entry.actor.id;
     event.ip = entry.actor.ip;
-    event.data = entry.data ?? null;
+    // The request it happened in (the actor's, else the one being served: actors built by hand
+    // such as a provider's), so an audit event leads to the request's log lines.
+    const requestId = entry.actor.requestId ?? currentRequestId();
+    event.data = requestId ? { ...entry.data, requestId } : (entry.data ?? null);
     event.createdAt = at;
     return event;
   }

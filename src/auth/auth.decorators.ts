@@ -79,9 +79,10 @@ export const CurrentAppOrAdmin = createParamDecorator(
 
 export function actorOf(request: AuthenticatedRequest): Actor {
   const auth = request.auth ?? { kind: 'none' };
-  if (auth.kind === 'app') return { type: 'api_key', id: auth.apiKeyId, ip: request.ip ?? null };
-  if (auth.kind === 'admin') return { type: 'admin', id: null, ip: request.ip ?? null };
-  return { type: 'provider', id: null, ip: request.ip ?? null };
+  const seen = { ip: request.ip ?? null, ...(request.id ? { requestId: request.id } : {}) };
+  if (auth.kind === 'app') return { type: 'api_key', id: auth.apiKeyId, ...seen };
+  if (auth.kind === 'admin') return { type: 'admin', id: null, ...seen };
+  return { type: 'provider', id: null, ...seen };
 }
 
 /** Who is acting, for the audit trail. */

@@ -10,6 +10,8 @@ export interface Actor {
   type: ActorType;
   id: string | null;
   ip: string | null;
+  /** The request (its `X-Request-Id`) the action was taken in; the audit event's `data.requestId`. */
+  requestId?: string;
 }
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, ip: null };
@@ -19,6 +21,8 @@ export type AuthMode = 'app' | 'admin' | 'app-or-admin' | 'none' | 'metrics';
 
 export interface AuthenticatedRequest {
   auth?: AuthContext;
+  /** Fastify's request id (see src/logging/request-id.ts). */
+  id?: string;
   ip: string;
   headers: Record<string, string | string[] | undefined>;
 }

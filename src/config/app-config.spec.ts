@@ -414,3 +414,52 @@ describe('.env.example', () => {
     expect(loadConfig({ ...env, DATA_DIR: dataDir() }).warnings).toEqual([]);
   });
 });
+
+describe('logging', () => {
+  it('defaults to info, pretty in development and JSON in production', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({
+      logLevel: 'info',
+      logFormat: 'pretty',
+    });
+    expect(loadConfig(production())).toMatchObject({ logLevel: 'info', logFormat: 'json' });
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_FORMAT: 'json' }).logFormat).toBe('json');
+  });
+
+  it("takes pino's level names and still Nest's log (= info) and verbose (= trace)", () => {
+    const level = (value: string) => loadConfig({ DATA_DIR: dataDir(), LOG_LEVEL: value }).logLevel;
+    expect(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map(level)).toEqual([
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+    ]);
+    expect(level('log')).toBe('info');
+    expect(level('verbose')).toBe('trace');
+    expect(level('DEBUG')).toBe('debug');
+    expect(() => level('loud')).toThrow(
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace (got "loud")',
+    );
+    expect(() => loadConfig({ DATA_DIR: dataDir(), LOG_FORMAT: 'xml' })).toThrow(
+      'LOG_FORMAT must be one of json, pretty (got "xml")',
+    );
+  });
+
+  it('does not report the standard OpenTelemetry variables as unknown', () => {
+    const { warnings } = loadConfig({
+      DATA_DIR: dataDir(),
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc',
+      OTEL_SERVICE_NAME: 'wa-verify',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+      OTEL_SDK_DISABLED: 'false',
+    });
+    expect(warnings).toEqual([]);
+  });
+});

@@ -15,6 +15,11 @@ import { MAX_OUTBOUND_TIMEOUT_MS } from './timeouts';
 export type WhatsappProviderName = 'sandbox' | 'meta' | 'twilio';
 export type SmsProviderName = 'sandbox' | 'twilio' | 'none';
 export type OtpHasherName = 'hmac-sha256' | 'bcrypt';
+export const LOG_LEVEL_NAMES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
+export type LogFormat = 'json' | 'pretty';
+/** Older LOG_LEVEL values (Nest's level names), kept working. */
+const LOG_LEVEL_ALIASES: Record<string, LogLevelName> = { log: 'info', verbose: 'trace' };
 
 /**
  * Which peers may set `X-Forwarded-For`, in the forms Fastify's `trustProxy` takes: `false` (the
@@ -119,7 +124,10 @@ export interface AppConfig {
   rateLimits: RateLimitConfig;
   fraud: FraudConfig;
   trustProxy: TrustProxySetting;
-  logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** pino's level names; LOG_LEVEL also takes Nest's `log` (= info) and `verbose` (= trace). */
+  logLevel: LogLevelName;
+  /** `json`: one JSON object per line on stdout (default in production); `pretty`: for people. */
+  logFormat: LogFormat;
   /** One line per suspicious variable (unknown name with our prefixes, or a near miss of a known one). */
   warnings: string[];
 }
@@ -610,12 +618,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
       velocityBlockMs: read.duration('VELOCITY_BLOCK_DURATION', '1h'),
     },
     trustProxy,
-    logLevel: read.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
+    logLevel: parseLogLevel(read.raw('LOG_LEVEL')),
+    logFormat: read.oneOf<LogFormat>(
+      'LOG_FORMAT',
+      ['json', 'pretty'],
+      isProduction ? 'json' : 'pretty',
+    ),
     warnings: [],
   };
   // Last, once every variable has been read: the reader's names are the known variables.
   config.warnings = unknownVariableWarnings(env, read.names);
   return config;
+}
+
+/** LOG_LEVEL: pino's names (case-insensitive), plus `log` (= info) and `verbose` (= trace). */
+export function parseLogLevel(value: string | undefined): LogLevelName {
+  if (value === undefined) return 'info';
+  const lower = value.toLowerCase();
+  const level = LOG_LEVEL_ALIASES[lower] ?? lower;
+  if (!(LOG_LEVEL_NAMES as readonly string[]).includes(level))
+    throw new ConfigError(
+      `LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')} (got "${value}")`,
+    );
+  return level as LogLevelName;
 }
 
 /**

@@ -38,6 +38,7 @@ import {
   RESEND_COOLDOWN_MS,
   VerificationStatus,
 } from './verification.types';
+import { traceVerification } from '../tracing/request-span';
 import { toVerificationView } from './verification.view';
 
 const METADATA_MAX_BYTES = 2048;
@@ -83,6 +84,7 @@ export class VerificationService {
 
     const now = this.clock.now();
     const verification = this.newVerification(app, dto, flow, phone, now);
+    traceVerification(verification.id);
     let code: string | null = null;
     const extraAudit: AuditEntry[] = [];
     if (flow === Flow.INBOUND) {
@@ -450,10 +452,12 @@ export class VerificationService {
   private async findOrThrow(app: App, id: string): Promise<Verification> {
     const verification = id.length <= 36 ? await this.verifications.findForApp(app.id, id) : null;
     if (!verification) throw notFound('Verification');
+    traceVerification(verification.id);
     return verification;
   }
 
   private async view(app: App, verification: Verification): Promise<VerificationResponseDto> {
+    traceVerification(verification.id);
     const link =
       verification.flow === Flow.INBOUND && verification.status === VerificationStatus.PENDING
         ? await this.inboundLinks.linkFor(app, verification)
