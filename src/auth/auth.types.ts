@@ -14,6 +14,9 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, ip: null };
 
+/** An operator using the `wa-verify` command line on the service's host. */
+export const CLI_ACTOR: Actor = { type: 'cli', id: null, ip: null };
+
 export type AuthMode = 'app' | 'admin' | 'app-or-admin' | 'none';
 
 export interface AuthenticatedRequest {

@@ -34,6 +34,7 @@ const MAX_BATCHES_PER_TICK = 10;
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly task: PeriodicTask<number>;
+  private readonly backgroundJobs: boolean;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -44,6 +45,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly clock: Clock,
     private readonly repository: ExpiryRepository,
   ) {
+    this.backgroundJobs = config.backgroundJobs;
     this.task = new PeriodicTask(
       'Expiry sweep',
       config.expirySweepIntervalMs,
@@ -53,7 +55,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.task.start();
+    if (this.backgroundJobs) this.task.start();
   }
 
   /** Stops the timer and waits for a sweep in progress, before the database closes. */

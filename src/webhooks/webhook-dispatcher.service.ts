@@ -77,6 +77,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.backgroundJobs) return;
     this.stopped = false;
     this.schedule(0);
   }
