@@ -66,7 +66,5 @@ export async function rotateWebhookSecret(
   context: INestApplicationContext,
   appId: string,
 ): Promise<unknown> {
-  return toRotatedSecretView(
-    await context.get(AppsService).rotateWebhookSecret(appId, CLI_ACTOR),
-  );
+  return toRotatedSecretView(await context.get(AppsService).rotateWebhookSecret(appId, CLI_ACTOR));
 }

@@ -3,13 +3,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { DomainException } from '../common/errors';
 import { checkDatabase, DatabaseUnavailableError } from '../database/database-check';
 import { runPendingMigrations } from '../database/migrations-runner';
-import {
-  createApp,
-  createKey,
-  listApps,
-  revokeKey,
-  rotateWebhookSecret,
-} from './app-commands';
+import { createApp, createKey, listApps, revokeKey, rotateWebhookSecret } from './app-commands';
 import { loadCliConfig, withAppContext } from './cli-context';
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-errors';
 import { runDoctor } from './doctor';
@@ -74,7 +68,9 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const apps = program.command('apps').description('Apps (tenants)');
   apps
     .command('create')
-    .description('Create an app; prints it as JSON with its API key and webhook secret (shown once)')
+    .description(
+      'Create an app; prints it as JSON with its API key and webhook secret (shown once)',
+    )
     .requiredOption('--name <name>', 'display name')
     .option('--webhook-url <url>', 'where client webhooks are POSTed (https in production)')
     .action((options: { name: string; webhookUrl?: string }) =>

@@ -149,8 +149,12 @@ async function redisLine(config: AppConfig): Promise<CheckLine> {
     commandTimeout: DOCTOR_TIMEOUT_MS,
     retryStrategy: () => null,
   });
-  // Errors surface through connect()/ping(); without a listener ioredis would print them.
-  client.on('error', () => undefined);
+  // The socket's own error ("connect ECONNREFUSED …") says more than the rejection of connect()
+  // ("Connection is closed."); without a listener ioredis would also print it.
+  let socketError: Error | null = null;
+  client.on('error', (error: Error) => {
+    socketError ??= error;
+  });
   try {
     await client.connect();
     const answer = await client.ping();
@@ -158,7 +162,7 @@ async function redisLine(config: AppConfig): Promise<CheckLine> {
       return { status: 'FAIL', name: 'redis', detail: `${where} answered ${answer}` };
     return { status: 'ok', name: 'redis', detail: where };
   } catch (error) {
-    return { status: 'FAIL', name: 'redis', detail: reasonOf(error) };
+    return { status: 'FAIL', name: 'redis', detail: reasonOf(socketError ?? error) };
   } finally {
     client.disconnect();
   }
@@ -287,7 +291,8 @@ async function webhookUrlsLine(config: AppConfig, dataSource: DataSource): Promi
   } catch (error) {
     return { status: 'FAIL', name: 'webhooks', detail: reasonOf(error) };
   }
-  if (apps.length === 0) return { status: 'ok', name: 'webhooks', detail: 'no app has a webhook URL' };
+  if (apps.length === 0)
+    return { status: 'ok', name: 'webhooks', detail: 'no app has a webhook URL' };
   const policy = new WebhookUrlPolicy(config, new SystemHostResolver());
   const refused: string[] = [];
   for (const app of apps) {
