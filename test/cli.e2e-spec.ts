@@ -3,12 +3,23 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import { withAppContext } from '../src/cli/cli-context';
+import { loadConfig } from '../src/config/app-config';
 import { MIGRATIONS } from '../src/database/migrations';
 import { FAKE_DISPLAY_PHONE_NUMBER, FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
-import { ADMIN_KEY, PEPPER, startApp, TestApp } from './support/harness';
+import {
+  ADMIN_KEY,
+  PEPPER,
+  sandboxCodeFor,
+  startApp,
+  TestApp,
+  uniquePhone,
+} from './support/harness';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { CLI_JS, ensureBuilt, runProcess } from './support/service-process';
+import { sleep, waitFor } from './support/wait';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 /**
  * The `wa-verify` command line (package.json `bin`), run as operators run it: `node
@@ -416,5 +427,71 @@ describe.each(engines)('wa-verify doctor on %s', (engine) => {
     // Development allows it (a receiver on 127.0.0.1).
     const dev = await cli(['doctor'], env);
     expect(checks(dev.stdout).find((line) => line.name === 'webhooks')?.status).toBe('ok');
+  });
+});
+
+describe('wa-verify CLI and background work', () => {
+  const receiver = new WebhookReceiver();
+  beforeAll(async () => {
+    await receiver.start();
+  });
+  afterAll(async () => receiver.stop());
+
+  it('never dispatches due client webhooks while a command runs (background jobs stay off)', async () => {
+    const db = await freshDatabase('sqlite');
+    const env = baseEnv(db.url);
+    expect((await cli(['migrate'], env)).code).toBe(0);
+    const url = receiver.expect([]);
+    const created = await cli(['apps', 'create', '--name', 'Hooked', '--webhook-url', url], env);
+    const app = JSON.parse(created.stdout) as { id: string; apiKey: string; webhookSecret: string };
+    receiver.setSecrets(url, [app.webhookSecret]);
+    const auth = { Authorization: `Bearer ${app.apiKey}` };
+    const tenant = { appId: app.id, apiKey: app.apiKey, webhookSecret: app.webhookSecret, auth };
+    const path = new URL(url).pathname;
+
+    // A service that polls its outbox once at start, then not for an hour: the approval's
+    // webhook stays due in the database when it stops.
+    const quiet = await startApp({ WEBHOOK_DISPATCH_INTERVAL: '1h' }, db.url);
+    const phone = uniquePhone();
+    const verification = await quiet.http
+      .post('/v1/verifications')
+      .set(auth)
+      .send({ phone })
+      .expect(201);
+    const code = await sandboxCodeFor(quiet, tenant, phone);
+    await quiet.http
+      .post(`/v1/verifications/${verification.body.id}/check`)
+      .set(auth)
+      .send({ code })
+      .expect(200);
+    const pending = await quiet.http
+      .get('/v1/webhook-deliveries')
+      .query({ status: 'pending' })
+      .set(auth)
+      .expect(200);
+    expect(pending.body.data.length).toBeGreaterThan(0);
+    await quiet.close();
+
+    // Commands boot the service's modules; the due delivery must stay untouched.
+    for (const args of [
+      ['apps', 'list'],
+      ['keys', 'create', '--app', app.id],
+    ])
+      expect((await cli(args, env)).code).toBe(0);
+    // The same context in this process, held open long enough for any timer to fire.
+    const config = loadConfig({ ...env, WEBHOOK_DISPATCH_INTERVAL: '50ms' });
+    await withAppContext(config, () => sleep(1_000));
+    expect(receiver.received.filter((hook) => hook.path === path)).toEqual([]);
+
+    // Control: the delivery was due and deliverable; a service sends it at once.
+    const service = await startApp({}, db.url);
+    try {
+      await waitFor(
+        () => receiver.received.some((hook) => hook.path === path && hook.status === 200),
+        10_000,
+      );
+    } finally {
+      await service.close();
+    }
   });
 });
