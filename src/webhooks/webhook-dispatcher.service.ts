@@ -26,7 +26,6 @@ import { WebhookHttpClient, WebhookPostResult } from './webhook-http-client';
 import { ProbeClaim, WebhookCircuitBreaker } from './webhook-circuit-breaker';
 import { signingSecrets, webhookHeaders } from './webhook-signer';
 
-
 /** A leased delivery with the app it goes to, and the breaker probe it is, if it is one. */
 interface Job {
   lease: LeasedDelivery;
