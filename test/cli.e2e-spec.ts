@@ -384,6 +384,18 @@ describe.each(engines)('wa-verify doctor on %s', (engine) => {
     expect(result.stdout).not.toContain('db-secret-1');
   });
 
+  it('counts configuration warnings as ok, with a note naming the variable', async () => {
+    const result = await cli(['doctor'], { ...env, WHATSAP_PROVIDER: 'meta' });
+    expect(result.code).toBe(0);
+    expect(checks(result.stdout)[0]).toEqual({
+      status: 'ok',
+      name: 'config',
+      detail: expect.stringContaining(
+        '1 warning(s): unknown variable WHATSAP_PROVIDER is ignored (did you mean WHATSAPP_PROVIDER?)',
+      ),
+    });
+  });
+
   it('fails the config line alone and exits 1 on an invalid configuration', async () => {
     const result = await cli(['doctor'], { ...env, WHATSAPP_PROVIDER: 'carrier-pigeon' });
     expect(result.code).toBe(1);

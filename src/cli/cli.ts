@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { INestApplicationContext } from '@nestjs/common';
 import { DomainException } from '../common/errors';
+import { AppConfig } from '../config/app-config';
 import { checkDatabase, DatabaseUnavailableError } from '../database/database-check';
 import { runPendingMigrations } from '../database/migrations-runner';
 import { createApp, createKey, listApps, revokeKey, rotateWebhookSecret } from './app-commands';
@@ -47,10 +48,16 @@ function describeFailure(error: unknown): string {
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const printJson = (value: unknown): void => io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  /** The configuration; like the service, one stderr line per suspicious variable. */
+  const config = (): AppConfig => {
+    const loaded = loadCliConfig(io.env);
+    for (const warning of loaded.warnings) io.stderr(`wa-verify: warning: ${warning}\n`);
+    return loaded;
+  };
   const inApp = async (
     work: (context: INestApplicationContext) => Promise<unknown>,
   ): Promise<void> => {
-    printJson(await withAppContext(loadCliConfig(io.env), work));
+    printJson(await withAppContext(config(), work));
   };
 
   const program = new Command('wa-verify')
@@ -111,15 +118,15 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .command('migrate')
     .description('Apply pending database migrations')
     .action(async () => {
-      const config = loadCliConfig(io.env);
+      const { database } = config();
       try {
-        await checkDatabase(config.database);
+        await checkDatabase(database);
       } catch (error) {
         if (error instanceof DatabaseUnavailableError)
           throw new CliFailure('database_unavailable', error.message);
         throw error;
       }
-      const ran = await runPendingMigrations(config.database);
+      const ran = await runPendingMigrations(database);
       if (ran.length === 0) io.stdout('wa-verify: no pending migrations\n');
       for (const name of ran) io.stdout(`wa-verify: migrated ${name}\n`);
     });
