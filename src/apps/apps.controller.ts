@@ -8,9 +8,9 @@ import {
 } from '@nestjs/swagger';
 import { Auth, CurrentActor } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
-import { iso } from '../common/columns';
 import { ApiErrorResponses } from '../common/api-error.dto';
-import { AppDetails, AppsService, CreatedApp, RotatedWebhookSecret } from './apps.service';
+import { AppsService } from './apps.service';
+import { toAppView, toCreatedAppView, toRotatedSecretView } from './app.view';
 import { ApiKeysService } from './api-keys.service';
 import {
   ApiKeyCreatedDto,
@@ -41,7 +41,7 @@ export class AppsController {
     @Body() dto: CreateAppDto,
     @CurrentActor() actor: Actor,
   ): Promise<CreatedAppResponseDto> {
-    return this.toCreatedResponse(await this.apps.create(dto, actor));
+    return toCreatedAppView(await this.apps.create(dto, actor));
   }
 
   @Get(':id')
@@ -51,7 +51,7 @@ export class AppsController {
   })
   @ApiOkResponse({ type: AppResponseDto })
   async get(@Param('id') id: string): Promise<AppResponseDto> {
-    return this.toResponse(await this.apps.details(id));
+    return toAppView(await this.apps.details(id));
   }
 
   @Patch(':id')
@@ -65,7 +65,7 @@ export class AppsController {
     @Body() dto: UpdateAppDto,
     @CurrentActor() actor: Actor,
   ): Promise<AppResponseDto> {
-    return this.toResponse(await this.apps.update(id, dto, actor));
+    return toAppView(await this.apps.update(id, dto, actor));
   }
 
   @Post(':id/api-keys')
@@ -103,56 +103,6 @@ export class AppsController {
     @Param('id') id: string,
     @CurrentActor() actor: Actor,
   ): Promise<WebhookSecretRotatedDto> {
-    return this.toRotatedResponse(await this.apps.rotateWebhookSecret(id, actor));
-  }
-
-  private toRotatedResponse(rotated: RotatedWebhookSecret): WebhookSecretRotatedDto {
-    return {
-      webhookSecret: rotated.webhookSecret,
-      previousSecretExpiresAt: iso(rotated.previousSecretExpiresAt)!,
-    };
-  }
-
-  private toResponse({
-    app,
-    apiKeys,
-    countryBlocks,
-    testNumbersActive,
-  }: AppDetails): AppResponseDto {
-    return {
-      id: app.id,
-      name: app.name,
-      webhookUrl: app.webhookUrl,
-      brandName: app.brandName,
-      defaultLocale: app.defaultLocale,
-      allowedCountries: app.allowedCountries,
-      codeLength: app.codeLength,
-      ttlSeconds: app.ttlSeconds,
-      phoneLimitPer15Minutes: app.phoneLimit15m,
-      phoneLimitPerDay: app.phoneLimitDay,
-      testNumbers: (app.testNumbers ?? []).map((entry) => ({ phone: entry.phone })),
-      testNumbersInProduction: app.testNumbersInProduction,
-      testNumbersActive,
-      apiKeys: apiKeys.map((key) => ({
-        id: key.id,
-        prefix: key.keyPrefix,
-        createdAt: iso(key.createdAt)!,
-      })),
-      countryBlocks: countryBlocks.map((block) => ({
-        callingCode: block.callingCode,
-        blockedUntil: iso(block.blockedUntil)!,
-        reason: block.reason,
-      })),
-      createdAt: iso(app.createdAt)!,
-      updatedAt: iso(app.updatedAt)!,
-    };
-  }
-
-  private toCreatedResponse(created: CreatedApp): CreatedAppResponseDto {
-    return {
-      ...this.toResponse(created),
-      apiKey: created.apiKey,
-      webhookSecret: created.webhookSecret,
-    };
+    return toRotatedSecretView(await this.apps.rotateWebhookSecret(id, actor));
   }
 }

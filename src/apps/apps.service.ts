@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, MoreThan } from 'typeorm';
+import { DataSource, In, IsNull, MoreThan } from 'typeorm';
 import { CountryBlock } from '../abuse/entities/country-block.entity';
 import { Actor, SYSTEM_ACTOR } from '../auth/auth.types';
 import { AuditService } from '../audit/audit.service';
@@ -107,6 +107,22 @@ export class AppsService {
       }),
     ]);
     return { app, apiKeys, countryBlocks, testNumbersActive: this.testNumbers.activeFor(app) };
+  }
+
+  /**
+   * Every app, oldest first, with its active API keys (ids and prefixes only): two queries whatever
+   * the number of apps. For operators (`wa-verify apps list`); never returns a secret.
+   */
+  async list(): Promise<{ app: App; apiKeys: ApiKey[] }[]> {
+    const apps = await this.dataSource.getRepository(App).find({ order: { createdAt: 'ASC' } });
+    if (apps.length === 0) return [];
+    const keys = await this.dataSource.getRepository(ApiKey).find({
+      where: { appId: In(apps.map((app) => app.id)), revokedAt: IsNull() },
+      order: { createdAt: 'ASC' },
+    });
+    const byApp = new Map<string, ApiKey[]>();
+    for (const key of keys) byApp.set(key.appId, [...(byApp.get(key.appId) ?? []), key]);
+    return apps.map((app) => ({ app, apiKeys: byApp.get(app.id) ?? [] }));
   }
 
   async update(id: string, dto: UpdateAppDto, actor: Actor): Promise<AppDetails> {

@@ -42,6 +42,7 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDe
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.backgroundJobs) return;
     this.task.start(FIRST_PURGE_DELAY_MS);
   }
 

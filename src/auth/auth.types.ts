@@ -16,6 +16,9 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, ip: null };
 
+/** An operator using the `wa-verify` command line on the service's host. */
+export const CLI_ACTOR: Actor = { type: 'cli', id: null, ip: null };
+
 /** `metrics`: GET /metrics, open unless METRICS_TOKEN is set, then that bearer token. */
 export type AuthMode = 'app' | 'admin' | 'app-or-admin' | 'none' | 'metrics';
 

@@ -121,6 +121,12 @@ export interface AppConfig {
   developmentAppApiKey: string | null;
   /** Apply pending migrations at start-up (turn off on all but one instance, or run `npm run migration:run`). */
   runMigrations: boolean;
+  /**
+   * Start this instance's background work (client-webhook dispatch, inbox retries, expiry sweep,
+   * purges). Always true for the service; the CLI turns it off so a one-shot command never
+   * dispatches, sweeps or purges.
+   */
+  backgroundJobs: boolean;
   rateLimits: RateLimitConfig;
   fraud: FraudConfig;
   trustProxy: TrustProxySetting;
@@ -599,6 +605,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     inboundRetryIntervalMs: read.duration('INBOUND_RETRY_INTERVAL', '5s'),
     developmentAppApiKey,
     runMigrations: read.bool('RUN_MIGRATIONS', true),
+    backgroundJobs: true,
     rateLimits: {
       apiKeyPerMinute: read.int('RATE_LIMIT_API_KEY_PER_MINUTE', 1200, 1, 10_000_000),
       unauthenticatedPerMinute: read.int(

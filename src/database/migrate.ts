@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { loadDotenv } from '../config/dotenv';
 import { checkDatabase, DatabaseUnavailableError } from './database-check';
-import { dataSourceOptions } from './data-source-options';
+import { runPendingMigrations } from './migrations-runner';
 
 /**
  * Applies pending migrations and exits, with the service's own configuration (.env, DATABASE_URL)
@@ -25,15 +24,9 @@ async function migrate(): Promise<void> {
     if (error instanceof DatabaseUnavailableError) exitWith(error.message);
     throw error;
   }
-  const dataSource = new DataSource(dataSourceOptions(database));
-  await dataSource.initialize();
-  try {
-    const ran = await dataSource.runMigrations({ transaction: 'each' });
-    if (ran.length === 0) process.stdout.write('wa-verify: no pending migrations\n');
-    for (const migration of ran) process.stdout.write(`wa-verify: migrated ${migration.name}\n`);
-  } finally {
-    await dataSource.destroy();
-  }
+  const ran = await runPendingMigrations(database);
+  if (ran.length === 0) process.stdout.write('wa-verify: no pending migrations\n');
+  for (const name of ran) process.stdout.write(`wa-verify: migrated ${name}\n`);
 }
 
 function exitWith(message: string): never {

@@ -35,6 +35,7 @@ const MAX_BATCHES_PER_TICK = 10;
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly task: PeriodicTask<number>;
+  private readonly backgroundJobs: boolean;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -46,6 +47,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly repository: ExpiryRepository,
     private readonly metrics: MetricsService,
   ) {
+    this.backgroundJobs = config.backgroundJobs;
     this.task = new PeriodicTask(
       'Expiry sweep',
       config.expirySweepIntervalMs,
@@ -55,7 +57,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.task.start();
+    if (this.backgroundJobs) this.task.start();
   }
 
   /** Stops the timer and waits for a sweep in progress, before the database closes. */

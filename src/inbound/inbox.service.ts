@@ -75,6 +75,7 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.backgroundJobs) return;
     this.timer = setInterval(() => this.track(this.pollOnce()), this.config.inboundRetryIntervalMs);
     this.timer.unref();
   }

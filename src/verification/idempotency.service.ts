@@ -1,8 +1,16 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { CREATION_SEND_WINDOW_MS } from '../config/timeouts';
 import { sha256Hex } from '../common/crypto';
 import { DomainException, ErrorCode } from '../common/errors';
@@ -41,10 +49,11 @@ export class IdempotencyService implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'backgroundJobs'>,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.purger.start();
+    if (this.config.backgroundJobs) this.purger.start();
   }
 
   onModuleDestroy(): Promise<void> {

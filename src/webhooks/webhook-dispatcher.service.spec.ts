@@ -178,6 +178,7 @@ describe('WebhookDispatcher', () => {
         {
           provide: APP_CONFIG,
           useValue: {
+            backgroundJobs: true,
             webhookRetryScheduleMs: [1000, 2000],
             webhookTimeoutMs: 5000,
             webhookDispatchIntervalMs: 1000,

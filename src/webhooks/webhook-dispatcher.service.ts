@@ -80,6 +80,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.backgroundJobs) return;
     this.stopped = false;
     this.schedule(0);
   }

@@ -3,6 +3,10 @@ import { FakeHttpServer, FakeReply, RecordedRequest } from './fake-http-server';
 export type { RecordedRequest } from './fake-http-server';
 
 const MESSAGES_PATH = /^\/([^/]+)\/([^/]+)\/messages$/;
+const PHONE_NUMBER_PATH = /^\/([^/]+)\/([^/]+)$/;
+
+/** What `GET /:version/:phoneNumberId` answers as `display_phone_number`. */
+export const FAKE_DISPLAY_PHONE_NUMBER = '+1 555-000-1111';
 
 /** Body of a Cloud API send as the fake received it (only the fields the tests read). */
 export interface GraphSendBody {
@@ -25,7 +29,8 @@ export interface GraphSendBody {
 
 /**
  * A stand-in for Meta's Graph API at the HTTP boundary: `POST /:version/:phoneNumberId/messages`
- * answers like the Cloud API (`{ messaging_product, contacts: [{ input, wa_id }], messages: [{ id }] }`).
+ * answers like the Cloud API (`{ messaging_product, contacts: [{ input, wa_id }], messages: [{ id }] }`),
+ * `GET /:version/:phoneNumberId` with `{ display_phone_number, id }`.
  * Point `META_API_BASE_URL` at {@link start}'s URL.
  */
 export class FakeGraphServer extends FakeHttpServer {
@@ -50,6 +55,16 @@ export class FakeGraphServer extends FakeHttpServer {
 
   protected handle(request: RecordedRequest): FakeReply {
     const path = request.path.split('?')[0];
+    const phoneNumber = PHONE_NUMBER_PATH.exec(path);
+    if (request.method === 'GET' && phoneNumber) {
+      // A phone number node (what `wa-verify doctor` reads to check the token).
+      if (!/^Bearer .+/.test(String(request.headers.authorization ?? '')))
+        return { status: 401, body: this.graphError(401, 190, 'Invalid OAuth access token.') };
+      return {
+        status: 200,
+        body: { display_phone_number: FAKE_DISPLAY_PHONE_NUMBER, id: phoneNumber[2] },
+      };
+    }
     if (request.method !== 'POST' || !MESSAGES_PATH.test(path)) {
       return { status: 404, body: this.graphError(404, 803, 'Unknown path components') };
     }

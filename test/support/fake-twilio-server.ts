@@ -3,6 +3,7 @@ import { FakeHttpServer, FakeReply, RecordedRequest } from './fake-http-server';
 export type { RecordedRequest } from './fake-http-server';
 
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/;
 
 /** Form fields of a Twilio send. */
 export interface TwilioSendBody {
@@ -14,7 +15,8 @@ export interface TwilioSendBody {
 
 /**
  * A stand-in for Twilio's Messages API: `POST /2010-04-01/Accounts/:sid/Messages.json` (form body,
- * basic auth `accountSid:authToken`, else 401) answers `{ sid: 'SM<32 hex>', status: 'queued' }`.
+ * basic auth `accountSid:authToken`, else 401) answers `{ sid: 'SM<32 hex>', status: 'queued' }`;
+ * `GET /2010-04-01/Accounts/:sid.json` (same auth) answers the account `{ sid, status: 'active' }`.
  * Point `TWILIO_API_BASE_URL` at {@link start}'s URL.
  */
 export class FakeTwilioServer extends FakeHttpServer {
@@ -40,6 +42,19 @@ export class FakeTwilioServer extends FakeHttpServer {
 
   protected handle(request: RecordedRequest): FakeReply {
     const path = request.path.split('?')[0];
+    const account = ACCOUNT_PATH.exec(path);
+    if (request.method === 'GET' && account) {
+      // The account resource (what `wa-verify doctor` reads to check the credentials).
+      if (
+        request.headers.authorization !== this.expectedAuthorization() ||
+        decodeURIComponent(account[1]) !== this.accountSid
+      )
+        return { status: 401, body: this.twilioError(401, 20003, 'Authenticate') };
+      return {
+        status: 200,
+        body: { sid: this.accountSid, friendly_name: 'Fake account', status: 'active' },
+      };
+    }
     const match = MESSAGES_PATH.exec(path);
     if (request.method !== 'POST' || !match) {
       return {
@@ -47,9 +62,8 @@ export class FakeTwilioServer extends FakeHttpServer {
         body: this.twilioError(404, 20404, 'The requested resource was not found'),
       };
     }
-    const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')}`;
     if (
-      request.headers.authorization !== expected ||
+      request.headers.authorization !== this.expectedAuthorization() ||
       decodeURIComponent(match[1]) !== this.accountSid
     ) {
       return { status: 401, body: this.twilioError(401, 20003, 'Authenticate') };
@@ -80,6 +94,10 @@ export class FakeTwilioServer extends FakeHttpServer {
     if (status === 429) return this.twilioError(status, 20429, 'Too Many Requests');
     if (status >= 500) return this.twilioError(status, 20500, 'Internal Server Error');
     return this.twilioError(status, 21211, "The 'To' number is not a valid phone number.");
+  }
+
+  private expectedAuthorization(): string {
+    return `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')}`;
   }
 
   private twilioError(status: number, code: number, message: string): unknown {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 export const MAIN_JS = join(ROOT, 'dist', 'src', 'main.js');
 export const MIGRATE_JS = join(ROOT, 'dist', 'src', 'database', 'migrate.js');
+export const CLI_JS = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -26,6 +27,7 @@ export function ensureBuilt(): void {
   const stale =
     !existsSync(MAIN_JS) ||
     !existsSync(MIGRATE_JS) ||
+    !existsSync(CLI_JS) ||
     statSync(MAIN_JS).mtimeMs < newestMtime(join(ROOT, 'src'));
   if (!stale) return;
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
@@ -56,8 +58,13 @@ export function startProcess(
   script: string,
   env: Record<string, string>,
   cwd: string = ROOT,
+  args: string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, [script], { cwd, env: childEnv(env), stdio: 'pipe' });
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd,
+    env: childEnv(env),
+    stdio: 'pipe',
+  });
   let out = '';
   let err = '';
   let exitCode: number | null | undefined;
@@ -125,9 +132,10 @@ export async function runProcess(
   script: string,
   env: Record<string, string>,
   timeoutMs = 30_000,
+  args: string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
-  const proc = startProcess(script, env);
+  const proc = startProcess(script, env, ROOT, args);
   const code = await proc.exited(timeoutMs);
   return { code, stdout: proc.stdout(), stderr: proc.stderr(), ms: Date.now() - started };
 }

@@ -565,11 +565,11 @@ export interface components {
         };
         AuditActorDto: {
             /**
-             * @description Who acted: an app API key, the admin, a messaging provider (webhook) or the service itself.
+             * @description Who acted: an app API key, the admin, a messaging provider (webhook), the service itself, or an operator with the `wa-verify` command line.
              * @example api_key
              * @enum {string}
              */
-            type: "api_key" | "admin" | "provider" | "system";
+            type: "api_key" | "admin" | "provider" | "system" | "cli";
             /**
              * @description API key id for `api_key`; null otherwise.
              * @example 01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f73

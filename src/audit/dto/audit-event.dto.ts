@@ -83,8 +83,8 @@ export class ListAuditEventsQueryDto {
 export class AuditActorDto {
   @ApiProperty({
     description:
-      'Who acted: an app API key, the admin, a messaging provider (webhook) or the service itself.',
-    enum: ['api_key', 'admin', 'provider', 'system'],
+      'Who acted: an app API key, the admin, a messaging provider (webhook), the service itself, or an operator with the `wa-verify` command line.',
+    enum: ['api_key', 'admin', 'provider', 'system', 'cli'],
     example: 'api_key',
   })
   type: ActorType;

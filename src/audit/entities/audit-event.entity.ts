@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs, jsonText } from '../../common/columns';
 
-export type ActorType = 'api_key' | 'admin' | 'provider' | 'system';
+export type ActorType = 'api_key' | 'admin' | 'provider' | 'system' | 'cli';
 
 /** Append-only trail. No API path updates or deletes these rows; only the retention purge does. */
 @Entity('audit_events')

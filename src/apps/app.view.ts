@@ -1,0 +1,54 @@
+import { iso } from '../common/columns';
+import { AppDetails, CreatedApp, RotatedWebhookSecret } from './apps.service';
+import { AppResponseDto, CreatedAppResponseDto, WebhookSecretRotatedDto } from './dto/app.dto';
+
+/**
+ * The public app object, shared by the admin API and the CLI so both show the same fields. Never
+ * contains a key hash or the webhook secret (only {@link toCreatedAppView} adds the secrets, once).
+ */
+export function toAppView({
+  app,
+  apiKeys,
+  countryBlocks,
+  testNumbersActive,
+}: AppDetails): AppResponseDto {
+  return {
+    id: app.id,
+    name: app.name,
+    webhookUrl: app.webhookUrl,
+    brandName: app.brandName,
+    defaultLocale: app.defaultLocale,
+    allowedCountries: app.allowedCountries,
+    codeLength: app.codeLength,
+    ttlSeconds: app.ttlSeconds,
+    phoneLimitPer15Minutes: app.phoneLimit15m,
+    phoneLimitPerDay: app.phoneLimitDay,
+    testNumbers: (app.testNumbers ?? []).map((entry) => ({ phone: entry.phone })),
+    testNumbersInProduction: app.testNumbersInProduction,
+    testNumbersActive,
+    apiKeys: apiKeys.map((key) => ({
+      id: key.id,
+      prefix: key.keyPrefix,
+      createdAt: iso(key.createdAt)!,
+    })),
+    countryBlocks: countryBlocks.map((block) => ({
+      callingCode: block.callingCode,
+      blockedUntil: iso(block.blockedUntil)!,
+      reason: block.reason,
+    })),
+    createdAt: iso(app.createdAt)!,
+    updatedAt: iso(app.updatedAt)!,
+  };
+}
+
+/** A new app with its first API key and webhook secret (shown only in this answer). */
+export function toCreatedAppView(created: CreatedApp): CreatedAppResponseDto {
+  return { ...toAppView(created), apiKey: created.apiKey, webhookSecret: created.webhookSecret };
+}
+
+export function toRotatedSecretView(rotated: RotatedWebhookSecret): WebhookSecretRotatedDto {
+  return {
+    webhookSecret: rotated.webhookSecret,
+    previousSecretExpiresAt: iso(rotated.previousSecretExpiresAt)!,
+  };
+}
