@@ -28,8 +28,12 @@ describe('SIGKILL during client-webhook delivery', () => {
     receiver.delayMs = 300;
     service = await ServiceProcess.start({
       DATABASE_URL: db.url,
-      WEBHOOK_RETRY_SCHEDULE: '1s,1s,2s,5s',
+      // Long enough that no delivery runs out of attempts before the restart.
+      WEBHOOK_RETRY_SCHEDULE: '1s,2s,5s,10s,20s,30s',
       WEBHOOK_TIMEOUT: '2s',
+      // The subject is the kill: the circuit breaker (tested on its own in the e2e suite) would
+      // park the failing endpoint before every approval has been attempted once.
+      WEBHOOK_BREAKER_FAILURES: '1000',
     });
     tenant = await createTenant(service, { webhookUrl: hookUrl });
     receiver.setSecrets(hookUrl, [tenant.webhookSecret]);
