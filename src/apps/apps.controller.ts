@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { Auth, CurrentActor } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
+import { mainCountryOf } from '../common/phone';
 import { iso } from '../common/columns';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { AppDetails, AppsService, CreatedApp, RotatedWebhookSecret } from './apps.service';
@@ -140,8 +141,10 @@ export class AppsController {
       })),
       countryBlocks: countryBlocks.map((block) => ({
         callingCode: block.callingCode,
+        country: mainCountryOf(block.callingCode),
+        reason: block.kind,
+        detail: block.reason,
         blockedUntil: iso(block.blockedUntil)!,
-        reason: block.reason,
       })),
       createdAt: iso(app.createdAt)!,
       updatedAt: iso(app.updatedAt)!,

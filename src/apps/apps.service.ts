@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, MoreThan } from 'typeorm';
+import { DataSource, In, IsNull, MoreThan } from 'typeorm';
 import { CountryBlock } from '../abuse/entities/country-block.entity';
 import { Actor, SYSTEM_ACTOR } from '../auth/auth.types';
 import { AuditService } from '../audit/audit.service';
@@ -102,7 +102,11 @@ export class AppsService {
     const [apiKeys, countryBlocks] = await Promise.all([
       this.apiKeys.listActive(id),
       this.dataSource.getRepository(CountryBlock).find({
-        where: { appId: id, blockedUntil: MoreThan(this.clock.now()) },
+        where: {
+          appId: id,
+          blockedUntil: MoreThan(this.clock.now()),
+          kind: In(['velocity', 'low_conversion']),
+        },
         order: { blockedUntil: 'DESC' },
       }),
     ]);

@@ -62,6 +62,21 @@ export interface FraudConfig {
   velocityMultiplier: number;
   velocityFloorPerHour: number;
   velocityBlockMs: number;
+  conversion: ConversionGuardConfig;
+}
+
+export type ConversionGuardMode = 'off' | 'shadow' | 'enforce';
+
+/** The conversion guard (src/analytics/conversion-guard.service.ts). */
+export interface ConversionGuardConfig {
+  mode: ConversionGuardMode;
+  windowMs: number;
+  minVolume: number;
+  /** 0..1: approved / settled verifications under which a calling code is blocked. */
+  minRate: number;
+  blockMs: number;
+  /** How often each instance evaluates the calling codes it saw activity for. */
+  evaluateIntervalMs: number;
 }
 
 /** Fair client-webhook dispatch: concurrency caps and the per-endpoint circuit breaker. */
@@ -314,7 +329,7 @@ export function weakSecretReason(value: string): string | null {
 }
 
 /** Prefixes that belong to this service: an unknown name with one of them is almost surely a typo. */
-const OWN_PREFIXES = ['WA_', 'META_', 'TWILIO_', 'OTP_', 'WEBHOOK_', 'RATE_LIMIT_'];
+const OWN_PREFIXES = ['WA_', 'META_', 'TWILIO_', 'OTP_', 'WEBHOOK_', 'RATE_LIMIT_', 'CONVERSION_'];
 /** Near misses are only looked for against names this long (so HOME is never "did you mean HOST?"). */
 const NEAR_MISS_MIN_LENGTH = 8;
 const NEAR_MISS_MAX_DISTANCE = 2;
@@ -605,6 +620,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       velocityMultiplier: read.number('VELOCITY_MULTIPLIER', 10, 1),
       velocityFloorPerHour: read.int('VELOCITY_FLOOR_PER_HOUR', 100, 100, 100_000_000),
       velocityBlockMs: read.duration('VELOCITY_BLOCK_DURATION', '1h'),
+      conversion: {
+        mode: read.oneOf('CONVERSION_GUARD', ['off', 'shadow', 'enforce'] as const, 'shadow'),
+        windowMs: read.duration('CONVERSION_GUARD_WINDOW', '1h'),
+        minVolume: read.int('CONVERSION_GUARD_MIN_VOLUME', 50, 1, 1_000_000),
+        minRate: fraction(read, 'CONVERSION_GUARD_MIN_RATE', 0.2),
+        blockMs: read.duration('CONVERSION_GUARD_BLOCK_DURATION', '1h'),
+        evaluateIntervalMs: read.duration('CONVERSION_GUARD_EVALUATE_INTERVAL', '5s'),
+      },
     },
     trustProxy,
     logLevel: read.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
@@ -619,6 +642,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
  * An outbound HTTP timeout, capped at {@link MAX_OUTBOUND_TIMEOUT_MS}: the leases and stale windows
  * that fence work doing such calls are derived from the cap (src/config/timeouts.ts).
  */
+/** A share from 0 to 1 (`0.2`). */
+function fraction(read: EnvReader, name: string, fallback: number): number {
+  const value = read.number(name, fallback, 0);
+  if (value > 1) throw new ConfigError(`${name} must be a number from 0 to 1 (got "${value}")`);
+  return value;
+}
+
 function outboundTimeout(ms: number, name: string): number {
   if (ms < 1 || ms > MAX_OUTBOUND_TIMEOUT_MS) {
     throw new ConfigError(

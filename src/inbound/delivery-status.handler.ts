@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
@@ -57,6 +58,7 @@ export class DeliveryStatusHandler {
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
+    private readonly conversion: ConversionCounters,
   ) {}
 
   /** `previousAttempts`: how often this event was tried before. */
@@ -84,6 +86,7 @@ export class DeliveryStatusHandler {
         )) !== 1
       )
         return;
+      await this.conversion.deliveryStatus(manager, message.verificationId, event);
       const deliveryMoved =
         (await this.verifications.advanceDeliveryStatus(
           manager,

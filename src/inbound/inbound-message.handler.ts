@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
@@ -80,6 +81,7 @@ export class InboundMessageHandler {
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
     private readonly creationGuard: CreationGuard,
+    private readonly conversion: ConversionCounters,
   ) {}
 
   /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
@@ -259,6 +261,7 @@ export class InboundMessageHandler {
         )) !== 1
       )
         return null;
+      await this.conversion.settled(manager, verification.id);
       const result: Verification = {
         ...verification,
         status: VerificationStatus.APPROVED,
@@ -367,6 +370,7 @@ export class InboundMessageHandler {
     const now = this.clock.now();
     await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.expireIfDue(manager, verification.id, now)) === 1) {
+        await this.conversion.settled(manager, verification.id);
         await this.audit.record(
           { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
           manager,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
@@ -57,6 +58,7 @@ export class VerificationService {
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
+    private readonly conversion: ConversionCounters,
   ) {}
 
   /**
@@ -140,6 +142,7 @@ export class VerificationService {
       )
         return false;
       await this.verifications.insert(manager, verification);
+      await this.conversion.created(manager, verification);
       await this.audit.record([created, ...extraAudit], manager);
       return true;
     });
@@ -286,6 +289,7 @@ export class VerificationService {
     const now = this.clock.now();
     const canceled = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.cancelIfPending(manager, id, now)) !== 1) return false;
+      await this.conversion.settled(manager, id);
       await this.audit.record(
         { type: 'verification.canceled', appId: app.id, verificationId: id, actor },
         manager,
@@ -330,6 +334,7 @@ export class VerificationService {
           )) !== 1
         )
           return null;
+        await this.conversion.settled(manager, verification.id);
         const result: Verification = {
           ...verification,
           status: VerificationStatus.APPROVED,
@@ -356,6 +361,7 @@ export class VerificationService {
     const result = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.recordFailedAttempt(manager, verification.id, now)) !== 1)
         return null;
+      await this.conversion.settled(manager, verification.id);
       const after = (await this.verifications.findById(verification.id, manager))!;
       const lockedOut = after.status === VerificationStatus.MAX_ATTEMPTS_REACHED;
       await this.audit.record(
@@ -404,6 +410,7 @@ export class VerificationService {
     if (verification.expiresAt > now) return;
     await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return;
+      await this.conversion.settled(manager, verification.id);
       await this.audit.record(
         { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
         manager,

@@ -201,6 +201,12 @@ export class MetaWhatsappProvider implements MessagingProvider {
       status,
       error,
       timestamp: this.timestampOf(item.timestamp),
+      pricing: isRecord(item.pricing)
+        ? {
+            billable: item.pricing.billable === true,
+            category: asString(item.pricing.category),
+          }
+        : null,
     };
   }
 
