@@ -91,7 +91,7 @@ describe('Conversion guard, enforce', () => {
     await guard.evaluateNow();
     expect(await blocksOf(t, owner.appId)).toEqual([]);
     await timeTravel(t, owner.appId, 2 * MINUTE);
-    await guard.evaluateNow(); // codes noted at creation are evaluated once; note them again
+    // The sweep expires them: each terminal transition notes the code for the next evaluation.
     await t.app.get(ExpirySweeper).sweep();
     const decisions = await guard.evaluateNow();
     expect(decisions).toEqual([
@@ -273,4 +273,125 @@ describe('Conversion guard, shadow and off', () => {
       await t.close();
     }
   });
+});
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+describe('Conversion guard replay: legitimate traffic in 5 countries and a pumping attack on one', () => {
+  const MIN_VOLUME = 20;
+  const STEPS = 30;
+  const LEGIT_PER_STEP = 2;
+  const ATTACK_PER_STEP = 5;
+  /** Prefix and number of random digits of valid mobile numbers per country. */
+  const LEGIT = [
+    { country: 'ID', prefix: '+62812', digits: 8, conversion: 0.85 },
+    { country: 'IT', prefix: '+39347', digits: 7, conversion: 0.75 },
+    { country: 'BR', prefix: '+55119', digits: 8, conversion: 0.8 },
+    { country: 'IN', prefix: '+9198', digits: 8, conversion: 0.7 },
+    { country: 'FR', prefix: '+336', digits: 8, conversion: 0.9 },
+  ];
+  const ATTACK = { country: 'NG', prefix: '+234803', digits: 7, callingCode: '234' };
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp(guardEnv('enforce', MIN_VOLUME));
+  });
+  afterAll(() => t.close());
+
+  it('blocks the attacked code after at most MIN_VOLUME + 10 % of the attack, and no legitimate country', async () => {
+    const random = seeded(20261201);
+    const used = new Set<string>();
+    const phoneOf = (prefix: string, digits: number): string => {
+      for (let i = 0; i < 1000; i += 1) {
+        const tail = String(Math.floor(random() * 10 ** digits)).padStart(digits, '0');
+        const phone = `${prefix}${tail}`;
+        const parsed = normalisePhone(phone);
+        if (!used.has(phone) && parsed && phoneRejection(parsed) === null) {
+          used.add(phone);
+          return phone;
+        }
+      }
+      throw new Error(`no valid number for ${prefix}`);
+    };
+    const owner = await createTenant(t);
+    const guard = t.app.get(ConversionGuard);
+    const sweeper = t.app.get(ExpirySweeper);
+    let attackSent = 0;
+    let attackRefused = 0;
+    let attackSentBeforeBlock: number | null = null;
+    let legitCreated = 0;
+    let legitRefused = 0;
+    let legitApproved = 0;
+
+    for (let step = 0; step < STEPS; step += 1) {
+      for (const country of LEGIT) {
+        for (let i = 0; i < LEGIT_PER_STEP; i += 1) {
+          const phone = phoneOf(country.prefix, country.digits);
+          const res = await create(t, owner, { phone });
+          if (res.status === 403) {
+            legitRefused += 1;
+            continue;
+          }
+          expect(res.status).toBe(201);
+          legitCreated += 1;
+          if (random() < country.conversion) {
+            const code = await sandboxCodeFor(t, owner, phone);
+            await t.http
+              .post(`/v1/verifications/${res.body.id}/check`)
+              .set(owner.auth)
+              .send({ code })
+              .expect(200);
+            legitApproved += 1;
+          }
+        }
+      }
+      for (let i = 0; i < ATTACK_PER_STEP; i += 1) {
+        const res = await create(t, owner, { phone: phoneOf(ATTACK.prefix, ATTACK.digits) });
+        if (res.status === 201) attackSent += 1;
+        else {
+          expect(res.status).toBe(403);
+          expect(res.body.details).toEqual([expect.objectContaining({ reason: 'low_conversion' })]);
+          attackRefused += 1;
+        }
+      }
+      // One simulated minute passes: this step's unchecked codes (TTL 60 s) expire.
+      await timeTravel(t, owner.appId, 61_000);
+      await sweeper.sweep();
+      const decisions = await guard.evaluateNow();
+      if (attackSentBeforeBlock === null && decisions.some((d) => d.action === 'blocked'))
+        attackSentBeforeBlock = attackSent;
+    }
+
+    const attackTotal = STEPS * ATTACK_PER_STEP;
+    const blocks = await blocksOf(t, owner.appId);
+    const figures = {
+      legitCreated,
+      legitApproved,
+      legitConversion: Math.round((legitApproved / legitCreated) * 1000) / 1000,
+      legitRefused,
+      attackAttempts: attackTotal,
+      attackSentBeforeBlock,
+      attackSent,
+      attackRefused,
+      blockedCodes: blocks.map((block) => `${block.callingCode} (${block.reason})`),
+    };
+    // The figures quoted in docs/operations.md ("Conversion guard").
+    console.log(`Conversion guard replay: ${JSON.stringify(figures)}`);
+
+    expect(blocks.map((block) => block.callingCode)).toEqual([ATTACK.callingCode]);
+    expect(legitRefused).toBe(0);
+    expect(attackSentBeforeBlock).not.toBeNull();
+    expect(attackSent).toBeLessThanOrEqual(MIN_VOLUME + Math.ceil(0.1 * attackTotal));
+    expect(attackSent + attackRefused).toBe(attackTotal);
+    expect(await auditOf(t, owner.appId, 'fraud.blocked')).toHaveLength(1);
+  }, 90_000);
 });
