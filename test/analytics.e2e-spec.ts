@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,11 +75,9 @@ const ZERO = {
 
 describe('Conversion analytics (sandbox provider)', () => {
   let t: TestApp;
-  let tenant: TestTenant;
 
   beforeAll(async () => {
     t = await startApp(RELAXED_LIMITS);
-    tenant = await createTenant(t);
   });
   afterAll(() => t.close());
 
@@ -175,7 +173,15 @@ describe('Conversion analytics (sandbox provider)', () => {
         conversionRate: 0.25,
         cost: null,
       },
-      { ...ZERO, flow: 'outbound', country: 'IT', created: 1, sent: 1, conversionRate: 0, cost: null },
+      {
+        ...ZERO,
+        flow: 'outbound',
+        country: 'IT',
+        created: 1,
+        sent: 1,
+        conversionRate: 0,
+        cost: null,
+      },
     ]);
 
     const today = new Date().toISOString().slice(0, 10);
@@ -267,7 +273,6 @@ describe('Conversion analytics (sandbox provider)', () => {
 
 const PHONE_NUMBER_ID = '106540352242922';
 const APP_SECRET = 'meta-app-secret-0123456789';
-const wamid = (): string => `wamid.${randomBytes(24).toString('base64')}`;
 const sign = (raw: string): string =>
   `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
 
@@ -340,16 +345,14 @@ describe('Conversion analytics (Meta status webhooks, fake Graph API)', () => {
   }
 
   async function processed(messageId: string, status: string): Promise<void> {
-    await waitFor(
-      async () => {
-        const rows: { status: string }[] = await t.app
-          .get(DataSource)
-          .query('SELECT status FROM inbound_events WHERE dedupe_key = ?', [
-            `meta:status:${messageId}:${status}`,
-          ]);
-        return rows[0]?.status === 'processed';
-      },
-    );
+    await waitFor(async () => {
+      const rows: { status: string }[] = await t.app
+        .get(DataSource)
+        .query('SELECT status FROM inbound_events WHERE dedupe_key = ?', [
+          `meta:status:${messageId}:${status}`,
+        ]);
+      return rows[0]?.status === 'processed';
+    });
   }
 
   it('counts delivered, read and billed once per verification, however often the webhooks come', async () => {
@@ -366,7 +369,10 @@ describe('Conversion analytics (Meta status webhooks, fake Graph API)', () => {
       await processed(messageId, status);
     }
     // The same statuses again under a new notification (a provider retry with other bytes).
-    const again = statusUpdate(messageId, phone, 'read').replace('"status":"read"', '"status": "read"');
+    const again = statusUpdate(messageId, phone, 'read').replace(
+      '"status":"read"',
+      '"status": "read"',
+    );
     await postStatus(again);
     const code = graph.lastCodeTo(phone)!;
     await t.http

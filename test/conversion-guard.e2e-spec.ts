@@ -66,7 +66,10 @@ async function blocksOf(t: TestApp, appId: string) {
 }
 
 function create(t: TestApp, owner: TestTenant, body: Record<string, unknown>) {
-  return t.http.post('/v1/verifications').set(owner.auth).send({ ttlSeconds: 60, ...body });
+  return t.http
+    .post('/v1/verifications')
+    .set(owner.auth)
+    .send({ ttlSeconds: 60, ...body });
 }
 
 /** `n` outbound verifications to +49 nobody checks, old enough to count (their TTL passed). */
@@ -108,7 +111,13 @@ describe('Conversion guard, enforce', () => {
 
     const blocks = await blocksOf(t, owner.appId);
     expect(blocks).toEqual([
-      { callingCode: '49', country: 'DE', reason: 'low_conversion', detail: expect.any(String), blockedUntil: expect.any(String) },
+      {
+        callingCode: '49',
+        country: 'DE',
+        reason: 'low_conversion',
+        detail: expect.any(String),
+        blockedUntil: expect.any(String),
+      },
     ]);
     expect(Date.parse(blocks[0].blockedUntil) - Date.now()).toBeGreaterThan(58 * MINUTE);
     const [audited] = await auditOf(t, owner.appId, 'fraud.blocked');

@@ -25,7 +25,10 @@ export class AnalyticsQueryService {
 
   async conversion(app: App | null, query: ConversionQueryDto): Promise<ConversionReportDto> {
     if (app && query.appId !== undefined && query.appId !== app.id)
-      throw new DomainException(ErrorCode.FORBIDDEN, "An app key can only read its own app's figures");
+      throw new DomainException(
+        ErrorCode.FORBIDDEN,
+        "An app key can only read its own app's figures",
+      );
     const to = query.to ? Date.parse(query.to) : this.clock.now();
     const from = query.from ? Date.parse(query.from) : to - DEFAULT_RANGE_MS;
     if (!(from < to)) throw invalid('from', 'from must be before to');
@@ -58,7 +61,8 @@ export class AnalyticsQueryService {
           failed: row.failed,
           canceled: row.canceled,
           billed: row.billed,
-          conversionRate: row.created === 0 ? 0 : Math.round((row.approved / row.created) * 10_000) / 10_000,
+          conversionRate:
+            row.created === 0 ? 0 : Math.round((row.approved / row.created) * 10_000) / 10_000,
           cost: row.costMicros === null ? null : row.costMicros / MICROS,
         };
         if (row.country !== undefined) out.country = row.country;
@@ -72,5 +76,7 @@ export class AnalyticsQueryService {
 }
 
 function invalid(field: string, message: string): DomainException {
-  return new DomainException(ErrorCode.VALIDATION_FAILED, message, { details: [{ field, message }] });
+  return new DomainException(ErrorCode.VALIDATION_FAILED, message, {
+    details: [{ field, message }],
+  });
 }

@@ -105,7 +105,8 @@ export class ConversionCounters {
     const counter = status ? SETTLED_COUNTER[status] : undefined;
     if (!counter) return;
     const flag =
-      ConversionFlag.SETTLED | (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0);
+      ConversionFlag.SETTLED |
+      (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0);
     const mark = await this.repository.claimFlag(manager, verificationId, flag);
     if (!mark) return;
     await this.repository.increment(manager, mark, [counter]);

@@ -8,7 +8,11 @@ import { mainCountryOf } from '../common/phone';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { VelocityGuard } from '../abuse/velocity-guard.service';
-import { ConversionBlockRepository, ConversionRepository, SHADOW_KIND } from './conversion.repository';
+import {
+  ConversionBlockRepository,
+  ConversionRepository,
+  SHADOW_KIND,
+} from './conversion.repository';
 
 /** Calling codes evaluated per tick at most (the rest wait for the next tick). */
 const MAX_EVALUATIONS_PER_TICK = 500;
@@ -108,7 +112,11 @@ export class ConversionGuard implements OnModuleInit, OnModuleDestroy {
     const ownKind = mode === 'enforce' ? LOW_CONVERSION : SHADOW_KIND;
     if ((ends.get(ownKind) ?? 0) > now) return null;
     if (mode === 'enforce' && (ends.get(VELOCITY) ?? 0) > now) return null;
-    const since = Math.max(now - windowMs, ends.get(LOW_CONVERSION) ?? 0, ends.get(SHADOW_KIND) ?? 0);
+    const since = Math.max(
+      now - windowMs,
+      ends.get(LOW_CONVERSION) ?? 0,
+      ends.get(SHADOW_KIND) ?? 0,
+    );
     const window = await this.marks.windowConversion(appId, callingCode, since, now);
     if (window.outboundSettled < minVolume) return null;
     const conversionRate = window.settled === 0 ? 0 : window.approved / window.settled;

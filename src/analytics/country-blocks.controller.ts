@@ -20,7 +20,11 @@ export class CountryBlocksController {
     summary:
       "Lift a fraud guard's block of a country calling code at once (audited as fraud.unblocked)",
   })
-  @ApiParam({ name: 'callingCode', description: 'Country calling code, digits only.', example: '62' })
+  @ApiParam({
+    name: 'callingCode',
+    description: 'Country calling code, digits only.',
+    example: '62',
+  })
   @ApiNoContentResponse({ description: 'Lifted.' })
   async lift(
     @Param('id') id: string,

@@ -98,7 +98,8 @@ export class ConversionRowDto {
   expired: number;
 
   @ApiProperty({
-    description: 'Failed: no channel could deliver, or the attempts ran out (`max_attempts_reached`).',
+    description:
+      'Failed: no channel could deliver, or the attempts ran out (`max_attempts_reached`).',
     example: 2,
     type: 'integer',
   })
@@ -127,10 +128,16 @@ export class ConversionRowDto {
 }
 
 export class ConversionReportDto {
-  @ApiProperty({ description: 'Start of the range asked (ISO 8601).', example: '2026-11-14T00:00:00.000Z' })
+  @ApiProperty({
+    description: 'Start of the range asked (ISO 8601).',
+    example: '2026-11-14T00:00:00.000Z',
+  })
   from: string;
 
-  @ApiProperty({ description: 'End of the range asked (ISO 8601).', example: '2026-11-21T00:00:00.000Z' })
+  @ApiProperty({
+    description: 'End of the range asked (ISO 8601).',
+    example: '2026-11-21T00:00:00.000Z',
+  })
   to: string;
 
   @ApiProperty({
