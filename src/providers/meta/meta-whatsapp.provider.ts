@@ -201,12 +201,14 @@ export class MetaWhatsappProvider implements MessagingProvider {
       status,
       error,
       timestamp: this.timestampOf(item.timestamp),
-      pricing: isRecord(item.pricing)
+      ...(isRecord(item.pricing)
         ? {
-            billable: item.pricing.billable === true,
-            category: asString(item.pricing.category),
+            pricing: {
+              billable: item.pricing.billable === true,
+              category: asString(item.pricing.category),
+            },
           }
-        : null,
+        : {}),
     };
   }
 
