@@ -4541,6 +4541,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description App id. */
                 id: string;
                 /** @description Country calling code, digits only. */
                 callingCode: string;
