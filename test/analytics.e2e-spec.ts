@@ -326,7 +326,7 @@ describe('Conversion analytics (Meta status webhooks, fake Graph API)', () => {
         twilioUrl,
         twilioFake,
         { phoneNumberId: PHONE_NUMBER_ID, appSecret: APP_SECRET, verifyToken: 'verify-token' },
-        { ...RELAXED_LIMITS, INBOUND_RETRY_INTERVAL: '200ms' },
+        { ...RELAXED_LIMITS, INBOUND_RETRY_INTERVAL: '200ms', CONVERSION_PRICE_TABLE: 'ID=0.0294' },
       ),
     );
   });
@@ -355,7 +355,7 @@ describe('Conversion analytics (Meta status webhooks, fake Graph API)', () => {
     });
   }
 
-  it('counts delivered, read and billed once per verification, however often the webhooks come', async () => {
+  it('counts delivered, read and billed (with its price) once per verification, however often the webhooks come', async () => {
     const owner = await createTenant(t);
     const phone = uniquePhone();
     const created = await t.http
@@ -400,7 +400,7 @@ describe('Conversion analytics (Meta status webhooks, fake Graph API)', () => {
       approved: 1,
       billed: 1,
       conversionRate: 0.5,
-      cost: null,
+      cost: 0.0294, // one billable message to Indonesia, at the configured price
     });
   });
 

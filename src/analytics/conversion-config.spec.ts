@@ -16,6 +16,7 @@ describe('conversion guard configuration', () => {
       minRate: 0.2,
       blockMs: 3_600_000,
       evaluateIntervalMs: 5_000,
+      priceMicros: {},
     });
   });
 
@@ -28,6 +29,7 @@ describe('conversion guard configuration', () => {
         CONVERSION_GUARD_MIN_RATE: '0.35',
         CONVERSION_GUARD_BLOCK_DURATION: '2h',
         CONVERSION_GUARD_EVALUATE_INTERVAL: '2s',
+        CONVERSION_PRICE_TABLE: 'ID=0.0294, IT=0.0572,*=0.05',
       }),
     ).toEqual({
       mode: 'enforce',
@@ -36,6 +38,7 @@ describe('conversion guard configuration', () => {
       minRate: 0.35,
       blockMs: 7_200_000,
       evaluateIntervalMs: 2_000,
+      priceMicros: { ID: 29_400, IT: 57_200, '*': 50_000 },
     });
   });
 
@@ -46,6 +49,10 @@ describe('conversion guard configuration', () => {
     ['CONVERSION_GUARD_MIN_RATE', '20', /CONVERSION_GUARD_MIN_RATE must be a number from 0 to 1/],
     ['CONVERSION_GUARD_MIN_RATE', '-0.1', /CONVERSION_GUARD_MIN_RATE must be a number/],
     ['CONVERSION_GUARD_MIN_VOLUME', '0', /CONVERSION_GUARD_MIN_VOLUME must be an integer from 1/],
+    ['CONVERSION_PRICE_TABLE', 'ID:0.03', /CONVERSION_PRICE_TABLE must be a comma list/],
+    ['CONVERSION_PRICE_TABLE', 'id=0.03', /CONVERSION_PRICE_TABLE must be a comma list/],
+    ['CONVERSION_PRICE_TABLE', 'ID=0.03,ID=0.04', /each once/],
+    ['CONVERSION_PRICE_TABLE', 'ID=-1', /CONVERSION_PRICE_TABLE must be a comma list/],
   ])('refuses %s=%s', (name, value, message) => {
     expect(() => load({ [name]: value })).toThrow(message);
   });

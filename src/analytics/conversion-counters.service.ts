@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { EntityManager } from 'typeorm';
 import { normalisePhone } from '../common/phone';
 import { StatusEvent } from '../providers/messaging-provider';
@@ -49,7 +51,14 @@ export class ConversionCounters {
   constructor(
     private readonly repository: ConversionRepository,
     private readonly guard: ConversionGuard,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Price of a billable message to the mark's country (CONVERSION_PRICE_TABLE), or null when unknown. */
+  private priceOf(mark: ConversionMark): number | null {
+    const prices = this.config.fraud.conversion.priceMicros;
+    return prices[mark.country] ?? prices['*'] ?? null;
+  }
 
   /** A verification was stored. */
   async created(manager: EntityManager, verification: Verification): Promise<void> {
@@ -91,8 +100,7 @@ export class ConversionCounters {
     }
     if (event.pricing?.billable) {
       const mark = await this.repository.claimFlag(manager, verificationId, ConversionFlag.BILLED);
-      // Metrics hook point: a billable message (cost stays null until a price table exists).
-      if (mark) await this.repository.increment(manager, mark, ['billed']);
+      if (mark) await this.repository.increment(manager, mark, ['billed'], this.priceOf(mark));
     }
   }
 

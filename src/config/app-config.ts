@@ -77,6 +77,11 @@ export interface ConversionGuardConfig {
   blockMs: number;
   /** How often each instance evaluates the calling codes it saw activity for. */
   evaluateIntervalMs: number;
+  /**
+   * Price of one billable message per country (ISO alpha-2, `*` for every other), in millionths of
+   * the operator's currency (CONVERSION_PRICE_TABLE); empty: costs stay unknown (null).
+   */
+  priceMicros: Record<string, number>;
 }
 
 /** Fair client-webhook dispatch: concurrency caps and the per-endpoint circuit breaker. */
@@ -627,6 +632,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         minRate: fraction(read, 'CONVERSION_GUARD_MIN_RATE', 0.2),
         blockMs: read.duration('CONVERSION_GUARD_BLOCK_DURATION', '1h'),
         evaluateIntervalMs: read.duration('CONVERSION_GUARD_EVALUATE_INTERVAL', '5s'),
+        priceMicros: parsePriceTable(read.raw('CONVERSION_PRICE_TABLE')),
       },
     },
     trustProxy,
@@ -642,6 +648,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
  * An outbound HTTP timeout, capped at {@link MAX_OUTBOUND_TIMEOUT_MS}: the leases and stale windows
  * that fence work doing such calls are derived from the cap (src/config/timeouts.ts).
  */
+/**
+ * `ID=0.0294,IT=0.0572,*=0.05` → micro-units per country (`*`: every other country). Prices are
+ * what one billable authentication message costs, in one currency of the operator's choice.
+ */
+export function parsePriceTable(value: string | undefined): Record<string, number> {
+  const table: Record<string, number> = {};
+  if (value === undefined) return table;
+  for (const entry of value.split(',')) {
+    const match = /^\s*([A-Z]{2}|\*)\s*=\s*(\d+(?:\.\d{1,6})?)\s*$/.exec(entry);
+    if (!match || match[1] in table)
+      throw new ConfigError(
+        `CONVERSION_PRICE_TABLE must be a comma list of COUNTRY=price (ISO alpha-2 or *, each once), e.g. ID=0.0294,*=0.05 (got "${entry.trim()}")`,
+      );
+    table[match[1]] = Math.round(Number(match[2]) * 1_000_000);
+  }
+  return table;
+}
+
 /** A share from 0 to 1 (`0.2`). */
 function fraction(read: EnvReader, name: string, fallback: number): number {
   const value = read.number(name, fallback, 0);

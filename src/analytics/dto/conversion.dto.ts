@@ -119,7 +119,8 @@ export class ConversionRowDto {
   conversionRate: number;
 
   @ApiProperty({
-    description: 'Sum of known billed amounts; null when unknown (no price known).',
+    description:
+      'Sum of the billed messages at the prices of CONVERSION_PRICE_TABLE (billable per Meta `pricing`); null when no price is known for any of them.',
     example: null,
     type: Number,
     nullable: true,
