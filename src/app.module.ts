@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AbuseModule } from './abuse/abuse.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeyThrottlerGuard } from './abuse/api-key-throttler.guard';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
@@ -35,6 +36,7 @@ export class AppModule {
         AbuseModule,
         ExpiryModule,
         WebhooksModule,
+        AnalyticsModule,
       ],
       providers: [
         // Guard order is registration order: authenticate, then count per API key. Failed

@@ -42,6 +42,12 @@ import { VelocityRepository } from './velocity.repository';
     AuthFailureLimiter,
     ApiKeyThrottlerGuard,
   ],
-  exports: [CreationGuard, AuthFailureLimiter, LimitHitAuditor, ApiKeyThrottlerGuard],
+  exports: [
+    CreationGuard,
+    AuthFailureLimiter,
+    LimitHitAuditor,
+    ApiKeyThrottlerGuard,
+    VelocityGuard,
+  ],
 })
 export class AbuseModule {}

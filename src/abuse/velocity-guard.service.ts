@@ -11,7 +11,7 @@ import { DomainException, ErrorCode } from '../common/errors';
 import { newId } from '../common/ids';
 import { NormalisedPhone } from '../common/phone';
 import { MetricsService } from '../metrics/metrics.service';
-import { CountryBlock } from './entities/country-block.entity';
+import { CountryBlock, CountryBlockKind } from './entities/country-block.entity';
 import {
   baselinePerHour,
   baselineRange,
@@ -45,7 +45,10 @@ const CACHE_MAX_ENTRIES = 10_000;
 @Injectable()
 export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('VelocityGuard');
-  private readonly blockCache = new Map<string, { until: number | null; checkedAt: number }>();
+  private readonly blockCache = new Map<
+    string,
+    { until: number | null; kind: CountryBlockKind; checkedAt: number }
+  >();
   private readonly baselineCache = new Map<string, number>();
   /** Creations counted here and not yet written, per `app:code:hour`. */
   private readonly unflushed = new Map<
@@ -87,14 +90,22 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     return this.config.fraud.velocityGuardEnabled;
   }
 
-  /** Throws 403 while the phone's calling code is blocked for the app. */
+  /**
+   * Throws 403 while the phone's calling code is blocked for the app, by this guard or by the
+   * conversion guard (when it enforces).
+   */
   async assertNotBlocked(app: App, phone: NormalisedPhone): Promise<void> {
-    if (!this.enabled) return;
+    if (!this.enabled && this.config.fraud.conversion.mode !== 'enforce') return;
     const now = this.clock.now();
-    const until = await this.blockedUntil(app.id, phone.callingCode, now);
-    if (until === null) return;
-    this.metrics.fraudBlocked('velocity');
-    throw blocked(phone.callingCode, until);
+    const block = await this.activeBlock(app.id, phone.callingCode, now);
+    if (!block) return;
+    this.metrics.fraudBlocked(block.kind);
+    throw blocked(phone.callingCode, block.until, block.kind);
+  }
+
+  /** Drops this instance's cached answer for the code (after a block was set or lifted here). */
+  forgetBlock(appId: string, callingCode: string): void {
+    this.blockCache.delete(`${appId}:${callingCode}`);
   }
 
   /** Counts the creation; blocks the code (and refuses this creation) when the velocity is abnormal. */
@@ -127,6 +138,7 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
       appId: app.id,
       callingCode: code,
       blockedUntil: until,
+      kind: 'velocity',
       reason:
         `velocity: ${Math.round(count)} verifications in the last hour, over ${Math.round(threshold)}`.slice(
           0,
@@ -152,10 +164,13 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
         },
       });
     }
-    const activeUntil = (await this.repository.activeBlockUntil(app.id, code, now)) ?? until;
-    this.cache(this.blockCache, `${app.id}:${code}`, { until: activeUntil, checkedAt: now });
-    this.metrics.fraudBlocked('velocity');
-    throw blocked(code, activeUntil);
+    const active = (await this.repository.activeBlock(app.id, code, now)) ?? {
+      until,
+      kind: 'velocity' as const,
+    };
+    this.cache(this.blockCache, `${app.id}:${code}`, { ...active, checkedAt: now });
+    this.metrics.fraudBlocked(active.kind);
+    throw blocked(code, active.until, active.kind);
   }
 
   /** Writes the creations counted here to the shared counters (one upsert per bucket). */
@@ -209,14 +224,24 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
     return fresh;
   }
 
-  private async blockedUntil(appId: string, code: string, now: number): Promise<number | null> {
+  private async activeBlock(
+    appId: string,
+    code: string,
+    now: number,
+  ): Promise<{ until: number; kind: CountryBlockKind } | null> {
     const key = `${appId}:${code}`;
     const cached = this.blockCache.get(key);
     if (cached && now - cached.checkedAt < BLOCK_CACHE_MS)
-      return cached.until !== null && cached.until > now ? cached.until : null;
-    const until = await this.repository.activeBlockUntil(appId, code, now);
-    this.cache(this.blockCache, key, { until, checkedAt: now });
-    return until;
+      return cached.until !== null && cached.until > now
+        ? { until: cached.until, kind: cached.kind }
+        : null;
+    const block = await this.repository.activeBlock(appId, code, now);
+    this.cache(this.blockCache, key, {
+      until: block?.until ?? null,
+      kind: block?.kind ?? 'velocity',
+      checkedAt: now,
+    });
+    return block;
   }
 
   private async baseline(appId: string, code: string, now: number): Promise<number> {
@@ -235,11 +260,12 @@ export class VelocityGuard implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function blocked(callingCode: string, until: number): DomainException {
-  return new DomainException(
-    ErrorCode.COUNTRY_NOT_ALLOWED,
-    `Phone numbers with calling code +${callingCode} are temporarily blocked for this app (unusual volume) until ${new Date(until).toISOString()}`,
-  );
+function blocked(callingCode: string, until: number, kind: CountryBlockKind): DomainException {
+  const why = kind === 'low_conversion' ? 'too few verifications completed' : 'unusual volume';
+  const message = `Phone numbers with calling code +${callingCode} are temporarily blocked for this app (${why}) until ${new Date(until).toISOString()}`;
+  return new DomainException(ErrorCode.COUNTRY_NOT_ALLOWED, message, {
+    details: [{ reason: kind, message }],
+  });
 }
 
 function round2(value: number): number {

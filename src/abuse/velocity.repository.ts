@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { execute } from '../database/sql';
-import { CountryBlock } from './entities/country-block.entity';
+import { CountryBlock, CountryBlockKind } from './entities/country-block.entity';
 
 /**
  * Velocity counters and country blocks. The two statements SQL does not spell the same way (the
@@ -56,11 +56,21 @@ export class VelocityRepository {
 
   /** End of the active block of this code, or null. */
   async activeBlockUntil(appId: string, callingCode: string, now: number): Promise<number | null> {
-    const rows: { until: string | number | null }[] = await this.dataSource.query(
-      'SELECT MAX(blocked_until) AS until FROM country_blocks WHERE app_id = ? AND calling_code = ? AND blocked_until > ?',
+    return (await this.activeBlock(appId, callingCode, now))?.until ?? null;
+  }
+
+  /** The active block of this code that ends last (velocity or low conversion), or null. */
+  async activeBlock(
+    appId: string,
+    callingCode: string,
+    now: number,
+  ): Promise<{ until: number; kind: CountryBlockKind } | null> {
+    const rows: { until: string | number; kind: CountryBlockKind }[] = await this.dataSource.query(
+      `SELECT blocked_until AS until, kind FROM country_blocks WHERE app_id = ? AND calling_code = ? AND blocked_until > ?
+         AND kind IN ('velocity', 'low_conversion') ORDER BY blocked_until DESC LIMIT 1`,
       [appId, callingCode, now],
     );
-    return rows[0]?.until === null || rows[0]?.until === undefined ? null : Number(rows[0].until);
+    return rows[0] ? { until: Number(rows[0].until), kind: rows[0].kind } : null;
   }
 
   /** Inserts the block unless one is already active (so racing instances add one block, not several). */
@@ -70,7 +80,8 @@ export class VelocityRepository {
       this.dataSource.manager,
       `INSERT INTO country_blocks (id, app_id, calling_code, blocked_until, reason, created_at)
        SELECT ?, ?, ?, ?, ?, ? ${from}WHERE NOT EXISTS (
-         SELECT 1 FROM country_blocks WHERE app_id = ? AND calling_code = ? AND blocked_until > ?)`,
+         SELECT 1 FROM country_blocks WHERE app_id = ? AND calling_code = ? AND blocked_until > ?
+           AND kind IN ('velocity', 'low_conversion'))`,
       [
         block.id,
         block.appId,

@@ -1,3 +1,4 @@
+import { mainCountryOf } from '../common/phone';
 import { iso } from '../common/columns';
 import { AppDetails, CreatedApp, RotatedWebhookSecret } from './apps.service';
 import { AppResponseDto, CreatedAppResponseDto, WebhookSecretRotatedDto } from './dto/app.dto';
@@ -33,8 +34,10 @@ export function toAppView({
     })),
     countryBlocks: countryBlocks.map((block) => ({
       callingCode: block.callingCode,
+      country: mainCountryOf(block.callingCode),
+      reason: block.kind,
+      detail: block.reason,
       blockedUntil: iso(block.blockedUntil)!,
-      reason: block.reason,
     })),
     createdAt: iso(app.createdAt)!,
     updatedAt: iso(app.updatedAt)!,

@@ -102,7 +102,11 @@ export class AppsService {
     const [apiKeys, countryBlocks] = await Promise.all([
       this.apiKeys.listActive(id),
       this.dataSource.getRepository(CountryBlock).find({
-        where: { appId: id, blockedUntil: MoreThan(this.clock.now()) },
+        where: {
+          appId: id,
+          blockedUntil: MoreThan(this.clock.now()),
+          kind: In(['velocity', 'low_conversion']),
+        },
         order: { blockedUntil: 'DESC' },
       }),
     ]);

@@ -6,6 +6,13 @@ export class ApiErrorDetailDto {
   @ApiPropertyOptional({ description: 'Field the problem is about.', example: 'phone' })
   field?: string;
 
+  @ApiPropertyOptional({
+    description:
+      'country_not_allowed from a fraud guard: which one blocked the country (`velocity` or `low_conversion`).',
+    example: 'low_conversion',
+  })
+  reason?: string;
+
   @ApiProperty({ description: 'What is wrong with it.', example: 'phone must be a string' })
   message: string;
 }

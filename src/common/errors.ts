@@ -50,6 +50,8 @@ export function statusOf(code: ErrorCode): number {
 
 export interface ErrorDetail {
   field?: string;
+  /** Why a fraud guard refused (`velocity`, `low_conversion`). */
+  reason?: string;
   message: string;
 }
 

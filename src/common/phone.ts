@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import metadata from 'libphonenumber-js/metadata.max.json';
 
 export interface NormalisedPhone {
   e164: string;
@@ -59,3 +60,15 @@ export function phoneRejection(p: NormalisedPhone): string | null {
   }
   return REFUSED_PHONE_TYPES[p.type];
 }
+
+/**
+ * The main country of a calling code (`62` → `ID`, `1` → `US`, `7` → `RU`), or null when unknown:
+ * libphonenumber lists the main country of a shared code first.
+ */
+export function mainCountryOf(callingCode: string): string | null {
+  return COUNTRIES_BY_CALLING_CODE[callingCode]?.[0] ?? null;
+}
+
+const COUNTRIES_BY_CALLING_CODE: Record<string, string[]> = (
+  metadata as { country_calling_codes: Record<string, string[]> }
+).country_calling_codes;

@@ -67,6 +67,26 @@ export interface FraudConfig {
   velocityMultiplier: number;
   velocityFloorPerHour: number;
   velocityBlockMs: number;
+  conversion: ConversionGuardConfig;
+}
+
+export type ConversionGuardMode = 'off' | 'shadow' | 'enforce';
+
+/** The conversion guard (src/analytics/conversion-guard.service.ts). */
+export interface ConversionGuardConfig {
+  mode: ConversionGuardMode;
+  windowMs: number;
+  minVolume: number;
+  /** 0..1: approved / settled verifications under which a calling code is blocked. */
+  minRate: number;
+  blockMs: number;
+  /** How often each instance evaluates the calling codes it saw activity for. */
+  evaluateIntervalMs: number;
+  /**
+   * Price of one billable message per country (ISO alpha-2, `*` for every other), in millionths of
+   * the operator's currency (CONVERSION_PRICE_TABLE); empty: costs stay unknown (null).
+   */
+  priceMicros: Record<string, number>;
 }
 
 /** Fair client-webhook dispatch: concurrency caps and the per-endpoint circuit breaker. */
@@ -330,7 +350,7 @@ export function weakSecretReason(value: string): string | null {
 }
 
 /** Prefixes that belong to this service: an unknown name with one of them is almost surely a typo. */
-const OWN_PREFIXES = ['WA_', 'META_', 'TWILIO_', 'OTP_', 'WEBHOOK_', 'RATE_LIMIT_'];
+const OWN_PREFIXES = ['WA_', 'META_', 'TWILIO_', 'OTP_', 'WEBHOOK_', 'RATE_LIMIT_', 'CONVERSION_'];
 /** Near misses are only looked for against names this long (so HOME is never "did you mean HOST?"). */
 const NEAR_MISS_MIN_LENGTH = 8;
 const NEAR_MISS_MAX_DISTANCE = 2;
@@ -623,6 +643,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
       velocityMultiplier: read.number('VELOCITY_MULTIPLIER', 10, 1),
       velocityFloorPerHour: read.int('VELOCITY_FLOOR_PER_HOUR', 100, 100, 100_000_000),
       velocityBlockMs: read.duration('VELOCITY_BLOCK_DURATION', '1h'),
+      conversion: {
+        mode: read.oneOf('CONVERSION_GUARD', ['off', 'shadow', 'enforce'] as const, 'shadow'),
+        windowMs: read.duration('CONVERSION_GUARD_WINDOW', '1h'),
+        minVolume: read.int('CONVERSION_GUARD_MIN_VOLUME', 50, 1, 1_000_000),
+        minRate: fraction(read, 'CONVERSION_GUARD_MIN_RATE', 0.2),
+        blockMs: read.duration('CONVERSION_GUARD_BLOCK_DURATION', '1h'),
+        evaluateIntervalMs: read.duration('CONVERSION_GUARD_EVALUATE_INTERVAL', '5s'),
+        priceMicros: parsePriceTable(read.raw('CONVERSION_PRICE_TABLE')),
+      },
     },
     trustProxy,
     logLevel: parseLogLevel(read.raw('LOG_LEVEL')),
@@ -654,6 +683,31 @@ export function parseLogLevel(value: string | undefined): LogLevelName {
  * An outbound HTTP timeout, capped at {@link MAX_OUTBOUND_TIMEOUT_MS}: the leases and stale windows
  * that fence work doing such calls are derived from the cap (src/config/timeouts.ts).
  */
+/**
+ * `ID=0.0294,IT=0.0572,*=0.05` → micro-units per country (`*`: every other country). Prices are
+ * what one billable authentication message costs, in one currency of the operator's choice.
+ */
+export function parsePriceTable(value: string | undefined): Record<string, number> {
+  const table: Record<string, number> = {};
+  if (value === undefined) return table;
+  for (const entry of value.split(',')) {
+    const match = /^\s*([A-Z]{2}|\*)\s*=\s*(\d+(?:\.\d{1,6})?)\s*$/.exec(entry);
+    if (!match || match[1] in table)
+      throw new ConfigError(
+        `CONVERSION_PRICE_TABLE must be a comma list of COUNTRY=price (ISO alpha-2 or *, each once), e.g. ID=0.0294,*=0.05 (got "${entry.trim()}")`,
+      );
+    table[match[1]] = Math.round(Number(match[2]) * 1_000_000);
+  }
+  return table;
+}
+
+/** A share from 0 to 1 (`0.2`). */
+function fraction(read: EnvReader, name: string, fallback: number): number {
+  const value = read.number(name, fallback, 0);
+  if (value > 1) throw new ConfigError(`${name} must be a number from 0 to 1 (got "${value}")`);
+  return value;
+}
+
 function outboundTimeout(ms: number, name: string): number {
   if (ms < 1 || ms > MAX_OUTBOUND_TIMEOUT_MS) {
     throw new ConfigError(

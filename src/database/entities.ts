@@ -1,4 +1,6 @@
 import { AbuseEntities } from '../abuse/entities';
+import { ConversionCounter } from '../analytics/entities/conversion-counter.entity';
+import { ConversionMark } from '../analytics/entities/conversion-mark.entity';
 import { ApiKey } from '../apps/entities/api-key.entity';
 import { App } from '../apps/entities/app.entity';
 import { AuditEvent } from '../audit/entities/audit-event.entity';
@@ -27,4 +29,6 @@ export const ENTITIES = [
   AuditEvent,
   SandboxMessage,
   ...AbuseEntities,
+  ConversionCounter,
+  ConversionMark,
 ];

@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
@@ -46,6 +47,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly clock: Clock,
     private readonly repository: ExpiryRepository,
     private readonly metrics: MetricsService,
+    private readonly conversion: ConversionCounters,
   ) {
     this.backgroundJobs = config.backgroundJobs;
     this.task = new PeriodicTask(
@@ -94,6 +96,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private expire(app: App, verification: Verification, now: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return false;
+      await this.conversion.settled(manager, verification.id);
       await this.audit.record(
         {
           type: 'verification.expired',

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
@@ -59,6 +60,7 @@ export class DeliveryStatusHandler {
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly conversion: ConversionCounters,
   ) {}
 
   /** `previousAttempts`: how often this event was tried before. */
@@ -86,6 +88,7 @@ export class DeliveryStatusHandler {
         )) !== 1
       )
         return false;
+      await this.conversion.deliveryStatus(manager, message.verificationId, event);
       const deliveryMoved =
         (await this.verifications.advanceDeliveryStatus(
           manager,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
@@ -82,6 +83,7 @@ export class InboundMessageHandler {
     private readonly clock: Clock,
     private readonly creationGuard: CreationGuard,
     private readonly metrics: MetricsService,
+    private readonly conversion: ConversionCounters,
   ) {}
 
   /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
@@ -261,6 +263,7 @@ export class InboundMessageHandler {
         )) !== 1
       )
         return null;
+      await this.conversion.settled(manager, verification.id);
       const result: Verification = {
         ...verification,
         status: VerificationStatus.APPROVED,
@@ -372,6 +375,7 @@ export class InboundMessageHandler {
     const expired = await this.dataSource.transaction(async (manager) => {
       const moved = (await this.verifications.expireIfDue(manager, verification.id, now)) === 1;
       if (moved) {
+        await this.conversion.settled(manager, verification.id);
         await this.audit.record(
           { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
           manager,

@@ -83,6 +83,8 @@ export interface StatusEvent {
   /** Provider error summary for `failed` (code and title), never message content. */
   error: string | null;
   timestamp: number;
+  /** Meta `pricing` of the message, when the status carries it (`billable`: WhatsApp charges it). */
+  pricing?: { billable: boolean; category: string | null } | null;
 }
 
 export type ProviderEvent = InboundMessageEvent | StatusEvent;

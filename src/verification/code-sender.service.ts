@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
@@ -73,6 +74,7 @@ export class CodeSender {
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly conversion: ConversionCounters,
   ) {}
 
   /** Sends a one-time code to an existing verification and records the outcome. */
@@ -151,6 +153,7 @@ export class CodeSender {
       updatedAt: now,
     };
     await insertEntities(manager, VerificationMessage, [message]);
+    if (delivery.ok) await this.conversion.sent(manager, verification.id);
     const base = { appId: app.id, verificationId: verification.id, actor };
     await this.audit.record(
       [
@@ -195,6 +198,7 @@ export class CodeSender {
     error: string,
     actor: Actor,
   ): Promise<void> {
+    await this.conversion.settled(manager, verification.id);
     await this.audit.record(
       {
         type: 'verification.failed',

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
@@ -60,6 +61,7 @@ export class VerificationService {
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly conversion: ConversionCounters,
   ) {}
 
   /**
@@ -145,6 +147,7 @@ export class VerificationService {
       )
         return false;
       await this.verifications.insert(manager, verification);
+      await this.conversion.created(manager, verification);
       await this.audit.record([created, ...extraAudit], manager);
       return true;
     });
@@ -292,6 +295,7 @@ export class VerificationService {
     const now = this.clock.now();
     const canceled = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.cancelIfPending(manager, id, now)) !== 1) return false;
+      await this.conversion.settled(manager, id);
       await this.audit.record(
         { type: 'verification.canceled', appId: app.id, verificationId: id, actor },
         manager,
@@ -337,6 +341,7 @@ export class VerificationService {
           )) !== 1
         )
           return null;
+        await this.conversion.settled(manager, verification.id);
         const result: Verification = {
           ...verification,
           status: VerificationStatus.APPROVED,
@@ -366,6 +371,7 @@ export class VerificationService {
     const result = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.recordFailedAttempt(manager, verification.id, now)) !== 1)
         return null;
+      await this.conversion.settled(manager, verification.id);
       const after = (await this.verifications.findById(verification.id, manager))!;
       const lockedOut = after.status === VerificationStatus.MAX_ATTEMPTS_REACHED;
       await this.audit.record(
@@ -415,6 +421,7 @@ export class VerificationService {
     if (verification.expiresAt > now) return;
     const expired = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return false;
+      await this.conversion.settled(manager, verification.id);
       await this.audit.record(
         { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
         manager,

@@ -384,6 +384,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/conversion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Conversion funnel of the verifications created in [from, to): an app key sees its own app, the admin key every app (or one with appId) */
+        get: operations["getConversion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{id}/country-blocks/{callingCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Lift a fraud guard's block of a country calling code at once (audited as fraud.unblocked) */
+        delete: operations["liftCountryBlock"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "verification.approved": {
@@ -527,6 +561,11 @@ export interface components {
              * @example phone
              */
             field?: string;
+            /**
+             * @description country_not_allowed from a fraud guard: which one blocked the country (`velocity` or `low_conversion`).
+             * @example low_conversion
+             */
+            reason?: string;
             /**
              * @description What is wrong with it.
              * @example phone must be a string
@@ -740,20 +779,31 @@ export interface components {
         };
         CountryBlockDto: {
             /**
-             * @description Country calling code blocked by the velocity guard.
+             * @description Country calling code blocked by a fraud guard.
              * @example 62
              */
             callingCode: string;
+            /**
+             * @description Main country of that calling code (ISO 3166 alpha-2; `US` for `1`), or null when unknown. The block covers the whole calling code.
+             * @example ID
+             */
+            country: string | null;
+            /**
+             * @description Which guard set it: `velocity` (unusual volume) or `low_conversion` (too few verifications completed).
+             * @example low_conversion
+             * @enum {string}
+             */
+            reason: "velocity" | "low_conversion";
+            /**
+             * @description What the guard saw, in words.
+             * @example low_conversion: 3 of 60 approved (5%), under 20%
+             */
+            detail: string;
             /**
              * @description Until when creations to that country are refused.
              * @example 2026-11-21T11:00:00.000Z
              */
             blockedUntil: string;
-            /**
-             * @description Why the block was set.
-             * @example 250 verifications in the last hour, usual rate 12/h
-             */
-            reason: string;
         };
         CreatedAppResponseDto: {
             /**
@@ -1630,6 +1680,103 @@ export interface components {
             };
             /** @description Every attempt, oldest first. */
             attemptsLog: components["schemas"]["WebhookAttemptDto"][];
+        };
+        ConversionRowDto: {
+            /**
+             * @description ISO 3166 alpha-2 of the phone at creation, `ZZ` when unknown (groupBy country).
+             * @example ID
+             */
+            country?: string;
+            /**
+             * @description Channel asked for at creation (groupBy channel).
+             * @example whatsapp
+             */
+            channel?: string;
+            /**
+             * @description Flow (groupBy flow).
+             * @example outbound
+             */
+            flow?: string;
+            /**
+             * @description UTC day of creation, `YYYY-MM-DD` (groupBy day).
+             * @example 2026-11-20
+             */
+            day?: string;
+            /**
+             * @description Verifications created.
+             * @example 120
+             */
+            created: number;
+            /**
+             * @description Of those, with a message accepted by a provider.
+             * @example 118
+             */
+            sent: number;
+            /**
+             * @description Of those, with a message reported delivered (provider status webhooks).
+             * @example 110
+             */
+            delivered: number;
+            /**
+             * @description Of those, with a message reported read (provider status webhooks).
+             * @example 90
+             */
+            read: number;
+            /**
+             * @description Approved (code checked, or inbound message matched).
+             * @example 96
+             */
+            approved: number;
+            /**
+             * @description Expired.
+             * @example 15
+             */
+            expired: number;
+            /**
+             * @description Failed: no channel could deliver, or the attempts ran out (`max_attempts_reached`).
+             * @example 2
+             */
+            failed: number;
+            /**
+             * @description Canceled by the app.
+             * @example 1
+             */
+            canceled: number;
+            /**
+             * @description Verifications with a message the provider reported billable (Meta `pricing`).
+             * @example 118
+             */
+            billed: number;
+            /**
+             * @description approved / created, 4 decimals (0 when none).
+             * @example 0.8
+             */
+            conversionRate: number;
+            /**
+             * @description Sum of the billed messages at the prices of CONVERSION_PRICE_TABLE (billable per Meta `pricing`); null when no price is known for any of them.
+             * @example null
+             */
+            cost: number | null;
+        };
+        ConversionReportDto: {
+            /**
+             * @description Start of the range asked (ISO 8601).
+             * @example 2026-11-14T00:00:00.000Z
+             */
+            from: string;
+            /**
+             * @description End of the range asked (ISO 8601).
+             * @example 2026-11-21T00:00:00.000Z
+             */
+            to: string;
+            /**
+             * @description Grouping fields, in the order given.
+             * @example [
+             *       "country"
+             *     ]
+             */
+            groupBy: ("country" | "channel" | "flow" | "day")[];
+            data: components["schemas"]["ConversionRowDto"][];
         };
         /**
          * @description Event type.
@@ -4655,6 +4802,269 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryDetailDto"];
                 };
+            };
+            /** @description validation_failed or invalid_phone */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "validation_failed",
+                     *       "message": "Request validation failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "phone",
+                     *           "message": "phone must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description unauthorized (or invalid_signature for provider webhooks) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing or invalid credentials"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getConversion: {
+        parameters: {
+            query?: {
+                /** @description Start (inclusive, ISO 8601 instant). Counters are per UTC day: the days whose start (00:00 UTC) lies in [from, to) are counted. Default: 7 days before `to`. */
+                from?: string;
+                /** @description End (exclusive, ISO 8601 instant). Default: now. */
+                to?: string;
+                /** @description Comma list of `country`, `channel`, `flow`, `day` (each at most once). Default: none (one total row). */
+                groupBy?: string;
+                /** @description Admin only: only this app (default: every app). An app key may only name its own app (else 403). */
+                appId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversionReportDto"];
+                };
+            };
+            /** @description validation_failed or invalid_phone */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "validation_failed",
+                     *       "message": "Request validation failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "phone",
+                     *           "message": "phone must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description unauthorized (or invalid_signature for provider webhooks) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing or invalid credentials"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description forbidden or country_not_allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "code": "country_not_allowed",
+                     *       "message": "Phone numbers of this country are not allowed for this app"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    liftCountryBlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App id. */
+                id: string;
+                /** @description Country calling code, digits only. */
+                callingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description validation_failed or invalid_phone */
             400: {

@@ -227,22 +227,39 @@ export class ApiKeySummaryDto {
 
 export class CountryBlockDto {
   @ApiProperty({
-    description: 'Country calling code blocked by the velocity guard.',
+    description: 'Country calling code blocked by a fraud guard.',
     example: '62',
   })
   callingCode: string;
+
+  @ApiProperty({
+    description:
+      'Main country of that calling code (ISO 3166 alpha-2; `US` for `1`), or null when unknown. The block covers the whole calling code.',
+    example: 'ID',
+    type: String,
+    nullable: true,
+  })
+  country: string | null;
+
+  @ApiProperty({
+    description:
+      'Which guard set it: `velocity` (unusual volume) or `low_conversion` (too few verifications completed).',
+    enum: ['velocity', 'low_conversion'],
+    example: 'low_conversion',
+  })
+  reason: 'velocity' | 'low_conversion';
+
+  @ApiProperty({
+    description: 'What the guard saw, in words.',
+    example: 'low_conversion: 3 of 60 approved (5%), under 20%',
+  })
+  detail: string;
 
   @ApiProperty({
     description: 'Until when creations to that country are refused.',
     example: '2026-11-21T11:00:00.000Z',
   })
   blockedUntil: string;
-
-  @ApiProperty({
-    description: 'Why the block was set.',
-    example: '250 verifications in the last hour, usual rate 12/h',
-  })
-  reason: string;
 }
 
 export class TestNumberSummaryDto {

@@ -74,6 +74,11 @@ const COLUMNS: Record<string, [column: string, length: number, nullable: boolean
     ['app_id', 36, false],
   ],
   velocity_counters: [['app_id', 36, false]],
+  conversion_counters: [['app_id', 36, false]],
+  conversion_marks: [
+    ['verification_id', 36, false],
+    ['app_id', 36, false],
+  ],
 };
 
 /** The binary NO PAD collation this server offers (MariaDB, then MySQL 8), else `utf8mb4_bin`. */

@@ -4,6 +4,7 @@ import { SandboxMessagesApp1764000000000 } from './1764000000000-SandboxMessages
 import { InboxLeaseToken1764100000000 } from './1764100000000-InboxLeaseToken';
 import { WebhookFairness1764200000000 } from './1764200000000-WebhookFairness';
 import { TestNumbers1764300000000 } from './1764300000000-TestNumbers';
+import { ConversionAnalytics1764600000000 } from './1764600000000-ConversionAnalytics';
 import { BinaryKeyCollation1764900000000 } from './1764900000000-BinaryKeyCollation';
 
 /** Migrations in order; run at start-up and by `npm run migration:run`. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   InboxLeaseToken1764100000000,
   WebhookFairness1764200000000,
   TestNumbers1764300000000,
+  ConversionAnalytics1764600000000,
   BinaryKeyCollation1764900000000,
 ];

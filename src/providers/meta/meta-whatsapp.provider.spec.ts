@@ -408,7 +408,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
     expect(event).toMatchObject({ from: null, waUserId: 'US.99' });
   });
 
-  it('parses delivered and read statuses', () => {
+  it('parses delivered and read statuses, with the pricing when given', () => {
     const events = provider.parseEvents(
       notification({
         statuses: [
@@ -442,6 +442,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
         status: DeliveryStatus.DELIVERED,
         error: null,
         timestamp: 1750263773000,
+        pricing: { billable: true, category: 'authentication' },
       },
       {
         kind: 'status',

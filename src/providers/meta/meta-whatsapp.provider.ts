@@ -201,6 +201,14 @@ export class MetaWhatsappProvider implements MessagingProvider {
       status,
       error,
       timestamp: this.timestampOf(item.timestamp),
+      ...(isRecord(item.pricing)
+        ? {
+            pricing: {
+              billable: item.pricing.billable === true,
+              category: asString(item.pricing.category),
+            },
+          }
+        : {}),
     };
   }
 

@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { EntityManager } from 'typeorm';
+import { normalisePhone } from '../common/phone';
+import { StatusEvent } from '../providers/messaging-provider';
+import { Verification } from '../verification/entities/verification.entity';
+import { DeliveryStatus, VerificationStatus } from '../verification/verification.types';
+import { ConversionGuard } from './conversion-guard.service';
+import { ConversionFlag, ConversionRepository, CounterName } from './conversion.repository';
+import { ConversionMark } from './entities/conversion-mark.entity';
+
+export const DAY_MS = 86_400_000;
+export const UNKNOWN_COUNTRY = 'ZZ';
+
+/** Which counter a terminal status adds to. `max_attempts_reached` did not convert: `failed`. */
+const SETTLED_COUNTER: Partial<Record<string, CounterName>> = {
+  [VerificationStatus.APPROVED]: 'approved',
+  [VerificationStatus.EXPIRED]: 'expired',
+  [VerificationStatus.FAILED]: 'failed',
+  [VerificationStatus.MAX_ATTEMPTS_REACHED]: 'failed',
+  [VerificationStatus.CANCELED]: 'canceled',
+};
+
+/** Delivery statuses a status webhook may report, and the funnel steps each one proves. */
+const DELIVERY_STEPS: Partial<Record<DeliveryStatus, [ConversionFlag, CounterName][]>> = {
+  [DeliveryStatus.SENT]: [[ConversionFlag.SENT, 'sent']],
+  [DeliveryStatus.DELIVERED]: [
+    [ConversionFlag.SENT, 'sent'],
+    [ConversionFlag.DELIVERED, 'delivered'],
+  ],
+  [DeliveryStatus.READ]: [
+    [ConversionFlag.SENT, 'sent'],
+    [ConversionFlag.DELIVERED, 'delivered'],
+    [ConversionFlag.READ, 'read'],
+  ],
+};
+
+/**
+ * Keeps the conversion counters as things happen: each method is called inside the transaction of
+ * the state change it counts (pass its manager), so a counter moves exactly when the change commits.
+ * Every outcome is claimed once on the verification's mark (a bit in `conversion_marks.flags`, set by
+ * a conditional UPDATE), so repeated status webhooks, retries and racing instances count once.
+ * Verifications of test numbers get no mark and are never counted.
+ *
+ * Counts belong to the verification's creation: its UTC day, the country of the phone known then
+ * (`ZZ` when none, e.g. an inbound verification without a phone) and its first channel and flow.
+ */
+@Injectable()
+export class ConversionCounters {
+  constructor(
+    private readonly repository: ConversionRepository,
+    private readonly guard: ConversionGuard,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Price of a billable message to the mark's country (CONVERSION_PRICE_TABLE), or null when unknown. */
+  private priceOf(mark: ConversionMark): number | null {
+    const prices = this.config.fraud.conversion.priceMicros;
+    return prices[mark.country] ?? prices['*'] ?? null;
+  }
+
+  /** A verification was stored. */
+  async created(manager: EntityManager, verification: Verification): Promise<void> {
+    if (verification.isTest) return;
+    const mark: ConversionMark = {
+      verificationId: verification.id,
+      appId: verification.appId,
+      day: Math.floor(verification.createdAt / DAY_MS),
+      country:
+        (verification.phone ? normalisePhone(verification.phone)?.country : null) ??
+        UNKNOWN_COUNTRY,
+      callingCode: verification.countryCode,
+      channel: verification.channel,
+      flow: verification.flow,
+      flags: 0,
+      createdAt: verification.createdAt,
+      expiresAt: verification.expiresAt,
+    };
+    await this.repository.insertMark(manager, mark);
+    await this.repository.increment(manager, mark, ['created']);
+    if (mark.callingCode) this.guard.noteActivity(mark.appId, mark.callingCode);
+  }
+
+  /** A message of the verification was accepted by a provider (counted once per verification). */
+  async sent(manager: EntityManager, verificationId: string): Promise<void> {
+    const mark = await this.repository.claimFlag(manager, verificationId, ConversionFlag.SENT);
+    if (mark) await this.repository.increment(manager, mark, ['sent']);
+  }
+
+  /** A provider status webhook moved one of the verification's messages (first time only). */
+  async deliveryStatus(
+    manager: EntityManager,
+    verificationId: string,
+    event: Pick<StatusEvent, 'status' | 'pricing'>,
+  ): Promise<void> {
+    for (const [flag, counter] of DELIVERY_STEPS[event.status] ?? []) {
+      const mark = await this.repository.claimFlag(manager, verificationId, flag);
+      if (mark) await this.repository.increment(manager, mark, [counter]);
+    }
+    if (event.pricing?.billable) {
+      const mark = await this.repository.claimFlag(manager, verificationId, ConversionFlag.BILLED);
+      if (mark) await this.repository.increment(manager, mark, ['billed'], this.priceOf(mark));
+    }
+  }
+
+  /**
+   * The verification may have left `pending` (call after any transition; a still pending one is
+   * left alone): counts its terminal status once.
+   */
+  async settled(manager: EntityManager, verificationId: string): Promise<void> {
+    const status = await this.repository.verificationStatus(manager, verificationId);
+    const counter = status ? SETTLED_COUNTER[status] : undefined;
+    if (!counter) return;
+    const flag =
+      ConversionFlag.SETTLED |
+      (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0);
+    const mark = await this.repository.claimFlag(manager, verificationId, flag);
+    if (!mark) return;
+    await this.repository.increment(manager, mark, [counter]);
+    if (mark.callingCode) this.guard.noteActivity(mark.appId, mark.callingCode);
+  }
+}
