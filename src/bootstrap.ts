@@ -6,7 +6,11 @@ import { AppModule } from './app.module';
 import { AppsService } from './apps/apps.service';
 import { applyRouteBodyLimits, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limit';
 import { DomainException, ErrorCode, ErrorDetail } from './common/errors';
-import { answerClientError, rejectDeeplyNestedBody } from './common/request-shape';
+import {
+  answerClientError,
+  answerFrameworkError,
+  rejectDeeplyNestedBody,
+} from './common/request-shape';
 import { AppConfig } from './config/app-config';
 import { createLogger, Logger } from './logging/logger';
 import { PinoNestLogger } from './logging/pino-nest-logger';
@@ -33,6 +37,7 @@ export async function createApp(
     // per-IP limits and the audit trail, take X-Forwarded-For only from those trusted hops.
     trustProxy: config.trustProxy,
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     ...fastifyLoggingOptions(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

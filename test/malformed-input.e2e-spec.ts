@@ -38,6 +38,57 @@ describe('Malformed input', () => {
     expect(ok.body.metadata).toEqual({ a: { b: { c: 1 } } });
   });
 
+  it('answers a URL with a broken percent-escape with 400 validation_failed in our shape', async () => {
+    for (const path of ['/health/live%', '/v1/verifications/%zz']) {
+      const res = await t.http.get(path).expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        code: 'validation_failed',
+        message: 'Malformed URL',
+      });
+    }
+  });
+
+  it('refuses null for app fields that have no null state, and keeps what was stored', async () => {
+    const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
+    const tenant = await createTenant(t, { name: 'Kept', codeLength: 8, ttlSeconds: 300 });
+    for (const field of [
+      'name',
+      'defaultLocale',
+      'codeLength',
+      'ttlSeconds',
+      'testNumbersInProduction',
+    ]) {
+      const res = await t.http
+        .patch(`/v1/apps/${tenant.appId}`)
+        .set(admin)
+        .send({ [field]: null })
+        .expect(400);
+      expect(res.body.code).toBe('validation_failed');
+      expect(res.body.details.map((detail: { field: string }) => detail.field)).toContain(field);
+    }
+    const created = await t.http
+      .post('/v1/apps')
+      .set(admin)
+      .send({ name: 'x', codeLength: null })
+      .expect(400);
+    expect(created.body.code).toBe('validation_failed');
+    const kept = await t.http.get(`/v1/apps/${tenant.appId}`).set(admin).expect(200);
+    expect(kept.body).toMatchObject({
+      name: 'Kept',
+      defaultLocale: 'en',
+      codeLength: 8,
+      ttlSeconds: 300,
+      testNumbersInProduction: false,
+    });
+    // Nullable fields still clear with null.
+    await t.http
+      .patch(`/v1/apps/${tenant.appId}`)
+      .set(admin)
+      .send({ brandName: null, allowedCountries: null })
+      .expect(200);
+  });
+
   it('answers headers too large with 431 and a code', async () => {
     const res = await t.http
       .get('/health/live')

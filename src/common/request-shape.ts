@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainException, ErrorCode, statusOf } from './errors';
 
 /** Deepest JSON nesting a request body may have (ours need 3; the validator recurses per level). */
@@ -59,4 +60,22 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
     );
   socket.destroy(error);
+}
+
+/**
+ * Fastify `frameworkErrors`: errors its router raises before any route runs (a URL with a broken
+ * percent-escape such as `/health/live%`) get the usual `{ statusCode, code, message }` body
+ * (400 `validation_failed`) instead of Fastify's own shape.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = statusOf(ErrorCode.VALIDATION_FAILED);
+  reply.code(status).send({
+    statusCode: status,
+    code: ErrorCode.VALIDATION_FAILED,
+    message: error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL' : 'Malformed request',
+  });
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsOmittable } from '../../common/validation';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -113,7 +114,7 @@ export class CreateAppDto {
     type: 'string',
     pattern: '^[a-z]{2,3}([-_][A-Za-z]{2,4})?$',
   })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^[a-z]{2,3}([-_][A-Za-z]{2,4})?$/)
   defaultLocale?: string;
 
@@ -136,7 +137,7 @@ export class CreateAppDto {
     minimum: 4,
     maximum: 10,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(4)
   @Max(10)
@@ -149,7 +150,7 @@ export class CreateAppDto {
     minimum: 60,
     maximum: 3600,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(60)
   @Max(3600)
@@ -204,12 +205,16 @@ export class CreateAppDto {
       'Honour the test numbers when NODE_ENV is production too (e.g. for an app-store reviewer); false when not given. When false, a test number is an ordinary number in production: a real message, every limit.',
     example: false,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   testNumbersInProduction?: boolean;
 }
 
-export class UpdateAppDto extends PartialType(CreateAppDto) {}
+/**
+ * Every field optional; a field without a null state (`name`, `defaultLocale`, `codeLength`,
+ * `ttlSeconds`, `testNumbersInProduction`) is still refused as `null` (400, not a failed write).
+ */
+export class UpdateAppDto extends PartialType(CreateAppDto, { skipNullProperties: false }) {}
 
 export class ApiKeySummaryDto {
   @ApiProperty({ description: 'API key id.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
