@@ -189,7 +189,11 @@ describe('Conversion guard, enforce', () => {
     expect(await blocksOf(t, owner.appId)).toEqual([]);
     await create(t, owner, { phone: uniquePhone('+49151') }).expect(201);
     const [unblocked] = await auditOf(t, owner.appId, 'fraud.unblocked');
-    expect(unblocked.data).toEqual({ callingCode: '49', country: 'DE' });
+    expect(unblocked.data).toEqual({
+      callingCode: '49',
+      country: 'DE',
+      requestId: expect.any(String),
+    });
     await timeTravel(t, owner.appId, 2 * MINUTE);
     await t.app.get(ExpirySweeper).sweep();
     expect((await guard.evaluateNow()).filter((d) => d.appId === owner.appId)).toEqual([]);
