@@ -1,5 +1,4 @@
 import { sleep, waitFor } from './support/wait';
-import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '../src/audit/entities/audit-event.entity';
 import {
@@ -10,6 +9,7 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
+import { metaNotification, metaSignature, postMetaWebhook } from './support/meta-notifications';
 import { ageVerification } from './support/time-travel';
 
 const HOUR_MS = 3_600_000;
@@ -76,15 +76,9 @@ describe('Rate limit per API key', () => {
 
 describe('Rate limit per IP on failed authentication', () => {
   const APP_SECRET = 'meta-app-secret-abuse';
-  const sign = (raw: string): string =>
-    `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
-  const webhook = (raw: string, signature: string) =>
-    t.http
-      .post('/v1/webhooks/meta')
-      .set('Content-Type', 'application/json')
-      .set('X-Hub-Signature-256', signature)
-      .send(raw);
-  const emptyNotification = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });
+  const sign = (raw: string): string => metaSignature(raw, APP_SECRET);
+  const webhook = (raw: string, signature: string) => postMetaWebhook(t, raw, signature);
+  const emptyNotification = metaNotification([]);
   const startedAt = Date.now();
   let t: TestApp;
   let tenant: TestTenant;
