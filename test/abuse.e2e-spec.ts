@@ -11,6 +11,7 @@ import {
 } from './support/harness';
 import { metaNotification, metaSignature, postMetaWebhook } from './support/meta-notifications';
 import { ageVerification } from './support/time-travel';
+import { hourStart, seedVelocityCounter } from './support/velocity-counters';
 
 const HOUR_MS = 3_600_000;
 const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
@@ -233,18 +234,9 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
   });
 
   describe('velocity guard', () => {
-    const currentHour = (): number => Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-    const setCounter = (appId: string, callingCode: string, hourStart: number, count: number) =>
-      t.app
-        .get(DataSource)
-        .query(
-          'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-          [appId, callingCode, hourStart, count],
-        );
-
     it('blocks a calling code whose last hour exceeds the floor, shows the block on the app, and refuses that code only', async () => {
       const v = await createTenant(t);
-      await setCounter(v.appId, '49', currentHour(), 100);
+      await seedVelocityCounter(t, v.appId, '49', hourStart(), 100);
 
       const res = await create(v, { phone: uniquePhone('+49151') }).expect(403);
       expect(res.body).toMatchObject({ statusCode: 403, code: 'country_not_allowed' });
@@ -274,15 +266,15 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
     it("raises the threshold to the multiplier times the app's usual hourly rate", async () => {
       const v = await createTenant(t);
       // 30 per hour on average over the baseline week → threshold 10 × 30 = 300.
-      await setCounter(v.appId, '49', currentHour() - 48 * HOUR_MS, 168 * 30);
-      await setCounter(v.appId, '49', currentHour(), 150);
+      await seedVelocityCounter(t, v.appId, '49', hourStart() - 48 * HOUR_MS, 168 * 30);
+      await seedVelocityCounter(t, v.appId, '49', hourStart(), 150);
       await create(v, { phone: uniquePhone('+49151') }).expect(201);
 
       await t.app
         .get(DataSource)
         .query('UPDATE velocity_counters SET count = 300 WHERE app_id = ? AND hour_start = ?', [
           v.appId,
-          currentHour(),
+          hourStart(),
         ]);
       // Each instance re-reads the shared counts at most once a second.
       await sleep(1100);
@@ -356,13 +348,7 @@ describe('Velocity guard switched off', () => {
 
   it('neither counts nor blocks with VELOCITY_GUARD_ENABLED=false', async () => {
     const v = await createTenant(t);
-    const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-    await t.app
-      .get(DataSource)
-      .query(
-        'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-        [v.appId, '49', hour, 1000],
-      );
+    await seedVelocityCounter(t, v.appId, '49', hourStart(), 1000);
     await t.http
       .post('/v1/verifications')
       .set(v.auth)

@@ -14,6 +14,7 @@ import {
 import { metaSignature, metaStatus, postMetaWebhook } from './support/meta-notifications';
 import { declaredTypes, parseSamples, valueOf } from './support/metrics-text';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
+import { hourStart, seedVelocityCounter } from './support/velocity-counters';
 import { waitFor } from './support/wait';
 import { WebhookReceiver } from './support/webhook-receiver';
 
@@ -205,13 +206,7 @@ describe('GET /metrics', () => {
 
   it('counts creations refused by the velocity guard as fraud blocks', async () => {
     const tenant = await createTenant(t);
-    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-    await t.app
-      .get(DataSource)
-      .query(
-        'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-        [tenant.appId, '49', hour, 100],
-      );
+    await seedVelocityCounter(t, tenant.appId, '49', hourStart(), 100);
     const before = await scrape(t);
     for (let i = 0; i < 2; i += 1) {
       const refused = await t.http
