@@ -1,5 +1,4 @@
 import { sleep, waitFor } from './support/wait';
-import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '../src/audit/entities/audit-event.entity';
 import {
@@ -10,7 +9,9 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
+import { metaNotification, metaSignature, postMetaWebhook } from './support/meta-notifications';
 import { ageVerification } from './support/time-travel';
+import { hourStart, seedVelocityCounter } from './support/velocity-counters';
 
 const HOUR_MS = 3_600_000;
 const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
@@ -76,15 +77,9 @@ describe('Rate limit per API key', () => {
 
 describe('Rate limit per IP on failed authentication', () => {
   const APP_SECRET = 'meta-app-secret-abuse';
-  const sign = (raw: string): string =>
-    `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
-  const webhook = (raw: string, signature: string) =>
-    t.http
-      .post('/v1/webhooks/meta')
-      .set('Content-Type', 'application/json')
-      .set('X-Hub-Signature-256', signature)
-      .send(raw);
-  const emptyNotification = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });
+  const sign = (raw: string): string => metaSignature(raw, APP_SECRET);
+  const webhook = (raw: string, signature: string) => postMetaWebhook(t, raw, signature);
+  const emptyNotification = metaNotification([]);
   const startedAt = Date.now();
   let t: TestApp;
   let tenant: TestTenant;
@@ -239,18 +234,9 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
   });
 
   describe('velocity guard', () => {
-    const currentHour = (): number => Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-    const setCounter = (appId: string, callingCode: string, hourStart: number, count: number) =>
-      t.app
-        .get(DataSource)
-        .query(
-          'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-          [appId, callingCode, hourStart, count],
-        );
-
     it('blocks a calling code whose last hour exceeds the floor, shows the block on the app, and refuses that code only', async () => {
       const v = await createTenant(t);
-      await setCounter(v.appId, '49', currentHour(), 100);
+      await seedVelocityCounter(t, v.appId, '49', hourStart(), 100);
 
       const res = await create(v, { phone: uniquePhone('+49151') }).expect(403);
       expect(res.body).toMatchObject({ statusCode: 403, code: 'country_not_allowed' });
@@ -280,15 +266,15 @@ describe('Creation guard: per-phone limits, fraud checks, velocity, expiry', () 
     it("raises the threshold to the multiplier times the app's usual hourly rate", async () => {
       const v = await createTenant(t);
       // 30 per hour on average over the baseline week → threshold 10 × 30 = 300.
-      await setCounter(v.appId, '49', currentHour() - 48 * HOUR_MS, 168 * 30);
-      await setCounter(v.appId, '49', currentHour(), 150);
+      await seedVelocityCounter(t, v.appId, '49', hourStart() - 48 * HOUR_MS, 168 * 30);
+      await seedVelocityCounter(t, v.appId, '49', hourStart(), 150);
       await create(v, { phone: uniquePhone('+49151') }).expect(201);
 
       await t.app
         .get(DataSource)
         .query('UPDATE velocity_counters SET count = 300 WHERE app_id = ? AND hour_start = ?', [
           v.appId,
-          currentHour(),
+          hourStart(),
         ]);
       // Each instance re-reads the shared counts at most once a second.
       await sleep(1100);
@@ -362,13 +348,7 @@ describe('Velocity guard switched off', () => {
 
   it('neither counts nor blocks with VELOCITY_GUARD_ENABLED=false', async () => {
     const v = await createTenant(t);
-    const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-    await t.app
-      .get(DataSource)
-      .query(
-        'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-        [v.appId, '49', hour, 1000],
-      );
+    await seedVelocityCounter(t, v.appId, '49', hourStart(), 1000);
     await t.http
       .post('/v1/verifications')
       .set(v.auth)

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,12 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
+import {
+  metaPricing,
+  metaSignature,
+  metaStatus,
+  postMetaWebhook,
+} from './support/meta-notifications';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { ageVerification } from './support/time-travel';
 import { waitFor } from './support/wait';
@@ -273,43 +278,12 @@ describe('Conversion analytics (sandbox provider)', () => {
 
 const PHONE_NUMBER_ID = '106540352242922';
 const APP_SECRET = 'meta-app-secret-0123456789';
-const sign = (raw: string): string =>
-  `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
-
-function statusUpdate(id: string, recipient: string, status: string, billable = true): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_NUMBER_ID },
-              statuses: [
-                {
-                  id,
-                  status,
-                  timestamp: String(Math.floor(Date.now() / 1000)),
-                  recipient_id: recipient.replace(/^\+/, ''),
-                  ...(status === 'failed'
-                    ? { errors: [{ code: 131026, title: 'Message undeliverable' }] }
-                    : {
-                        pricing: {
-                          billable,
-                          pricing_model: 'PMP',
-                          category: 'authentication',
-                        },
-                      }),
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
+function statusUpdate(messageId: string, recipient: string, status: string, billable = true) {
+  return metaStatus(PHONE_NUMBER_ID, {
+    messageId,
+    recipient,
+    status,
+    pricing: metaPricing(billable),
   });
 }
 
@@ -336,12 +310,7 @@ describe('Conversion analytics (Meta status webhooks, fake Graph API)', () => {
   });
 
   async function postStatus(raw: string): Promise<void> {
-    await t.http
-      .post('/v1/webhooks/meta')
-      .set('Content-Type', 'application/json')
-      .set('X-Hub-Signature-256', sign(raw))
-      .send(raw)
-      .expect(200);
+    await postMetaWebhook(t, raw, metaSignature(raw, APP_SECRET)).expect(200);
   }
 
   async function processed(messageId: string, status: string): Promise<void> {

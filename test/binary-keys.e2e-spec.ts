@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import { metaInboundText, metaSignature, postMetaWebhook } from './support/meta-notifications';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 
 const APP_SECRET = 'meta-app-secret-0123456789';
@@ -10,34 +10,8 @@ const PHONE_NUMBER_ID = '106540352242922';
 
 /** A signed Cloud API notification with one inbound text message. */
 function inboundMessage(from: string, id: string): { raw: string; signature: string } {
-  const raw = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_NUMBER_ID },
-              contacts: [{ profile: { name: 'A' }, wa_id: from.slice(1) }],
-              messages: [
-                {
-                  from: from.slice(1),
-                  id,
-                  timestamp: String(Math.floor(Date.now() / 1000)),
-                  text: { body: 'hello' },
-                  type: 'text',
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  });
-  return { raw, signature: `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}` };
+  const raw = metaInboundText(PHONE_NUMBER_ID, { from, id, text: 'hello' });
+  return { raw, signature: metaSignature(raw, APP_SECRET) };
 }
 
 /**
@@ -139,12 +113,7 @@ describe('Identifiers compare byte for byte', () => {
       [second, { received: 1, duplicates: 0 }],
       [first, { received: 0, duplicates: 1 }],
     ] as const) {
-      const res = await t.http
-        .post('/v1/webhooks/meta')
-        .set('Content-Type', 'application/json')
-        .set('X-Hub-Signature-256', message.signature)
-        .send(message.raw)
-        .expect(200);
+      const res = await postMetaWebhook(t, message.raw, message.signature).expect(200);
       expect(res.body).toEqual(expected);
     }
   });

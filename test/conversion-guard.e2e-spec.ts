@@ -11,6 +11,7 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
+import { hourStart, seedVelocityCounter } from './support/velocity-counters';
 
 /**
  * The conversion guard: per app and calling code, a conversion under CONVERSION_GUARD_MIN_RATE
@@ -213,13 +214,7 @@ describe('Conversion guard, enforce', () => {
 
   it("lists the velocity guard's blocks with reason velocity, refuses with it, and lifts them too", async () => {
     const owner = await createTenant(t);
-    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-    await t.app
-      .get(DataSource)
-      .query(
-        'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-        [owner.appId, '49', hour, 100_000_000],
-      );
+    await seedVelocityCounter(t, owner.appId, '49', hourStart(), 100_000_000);
     const refused = await create(t, owner, { phone: uniquePhone('+49151') }).expect(403);
     expect(refused.body.details).toEqual([expect.objectContaining({ reason: 'velocity' })]);
     expect(await blocksOf(t, owner.appId)).toEqual([

@@ -7,6 +7,7 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
+import { metaNotification, postMetaWebhook } from './support/meta-notifications';
 import { ageVerification } from './support/time-travel';
 
 interface SandboxMessage {
@@ -343,11 +344,9 @@ describe('Inbound verification through the sandbox', () => {
   });
 
   it('refuses a Meta webhook when Meta is not configured, and processes nothing', async () => {
-    const res = await t.http
-      .post('/v1/webhooks/meta')
-      .set('X-Hub-Signature-256', `sha256=${'0'.repeat(64)}`)
-      .send({ object: 'whatsapp_business_account', entry: [] })
-      .expect(401);
+    const res = await postMetaWebhook(t, metaNotification([]), `sha256=${'0'.repeat(64)}`).expect(
+      401,
+    );
     expect(res.body).toMatchObject({ statusCode: 401, code: 'invalid_signature' });
     const twilio = await t.http
       .post('/v1/webhooks/twilio')

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import { metaInboundText, metaSignature, postMetaWebhook } from './support/meta-notifications';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { waitFor } from './support/wait';
 
@@ -20,38 +21,6 @@ function sharedDatabaseUrl(): string {
     `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-inbox-')), 'db.sqlite')}`
   );
 }
-
-/** One signed Cloud API notification carrying several inbound text messages. */
-function notification(messages: { from: string; text: string; id: string }[]): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_NUMBER_ID },
-              contacts: messages.map((m) => ({ profile: { name: 'A' }, wa_id: digits(m.from) })),
-              messages: messages.map((m) => ({
-                from: digits(m.from),
-                id: m.id,
-                timestamp: String(Math.floor(Date.now() / 1000)),
-                text: { body: m.text },
-                type: 'text',
-              })),
-            },
-          },
-        ],
-      },
-    ],
-  });
-}
-
-const sign = (raw: string): string =>
-  `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
 
 /**
  * Two instances share one inbox. Both poll it while one of them also processes what it accepted, and
@@ -101,21 +70,15 @@ describe('Inbox shared by two instances', () => {
         };
       }),
     );
-    const raw = notification(
+    const raw = metaInboundText(
+      PHONE_NUMBER_ID,
       created.map((c) => ({ from: c.phone, text: c.text, id: c.messageId })),
     );
+    const signature = metaSignature(raw, APP_SECRET);
     // Meta delivers to one instance, then redelivers to the other: one row per message either way.
     const [first, again] = await Promise.all([
-      t1.http
-        .post('/v1/webhooks/meta')
-        .set('Content-Type', 'application/json')
-        .set('X-Hub-Signature-256', sign(raw))
-        .send(raw),
-      t2.http
-        .post('/v1/webhooks/meta')
-        .set('Content-Type', 'application/json')
-        .set('X-Hub-Signature-256', sign(raw))
-        .send(raw),
+      postMetaWebhook(t1, raw, signature),
+      postMetaWebhook(t2, raw, signature),
     ]);
     expect([first.status, again.status]).toEqual([200, 200]);
     expect(first.body.received + again.body.received).toBe(created.length);

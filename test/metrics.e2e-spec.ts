@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
@@ -11,8 +11,10 @@ import {
   TestTenant,
   uniquePhone,
 } from './support/harness';
+import { metaSignature, metaStatus, postMetaWebhook } from './support/meta-notifications';
 import { declaredTypes, parseSamples, valueOf } from './support/metrics-text';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
+import { hourStart, seedVelocityCounter } from './support/velocity-counters';
 import { waitFor } from './support/wait';
 import { WebhookReceiver } from './support/webhook-receiver';
 
@@ -204,13 +206,7 @@ describe('GET /metrics', () => {
 
   it('counts creations refused by the velocity guard as fraud blocks', async () => {
     const tenant = await createTenant(t);
-    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-    await t.app
-      .get(DataSource)
-      .query(
-        'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-        [tenant.appId, '49', hour, 100],
-      );
+    await seedVelocityCounter(t, tenant.appId, '49', hourStart(), 100);
     const before = await scrape(t);
     for (let i = 0; i < 2; i += 1) {
       const refused = await t.http
@@ -377,37 +373,6 @@ describe('GET /metrics: provider webhooks (Meta Cloud API fake)', () => {
     await Promise.all([graph.stop(), twilioFake.stop()]);
   });
 
-  function statusNotification(messageId: string, phone: string, status: string): string {
-    return JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '102290129340398',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_NUMBER_ID },
-                statuses: [
-                  {
-                    id: messageId,
-                    status,
-                    timestamp: String(Math.floor(Date.now() / 1000)),
-                    recipient_id: phone.slice(1),
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    });
-  }
-
-  const sign = (raw: string): string =>
-    `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
-
   it('counts sends to Meta, signed status webhooks (accepted, duplicate, invalid signature) and the delivery statuses they carry', async () => {
     const phone = uniquePhone('+62812');
     const created = await t.http
@@ -418,15 +383,10 @@ describe('GET /metrics: provider webhooks (Meta Cloud API fake)', () => {
     const messageId = created.body.delivery.messageId as string;
     expect(messageId).toBeTruthy();
     const before = await scrape(t);
-    const raw = statusNotification(messageId, phone, 'delivered');
-    const post = (body: string, signature: string) =>
-      t.http
-        .post('/v1/webhooks/meta')
-        .set('Content-Type', 'application/json')
-        .set('X-Hub-Signature-256', signature)
-        .send(body);
-    await post(raw, sign(raw)).expect(200);
-    await post(raw, sign(raw)).expect(200);
+    const raw = metaStatus(PHONE_NUMBER_ID, { messageId, recipient: phone, status: 'delivered' });
+    const post = (body: string, signature: string) => postMetaWebhook(t, body, signature);
+    await post(raw, metaSignature(raw, APP_SECRET)).expect(200);
+    await post(raw, metaSignature(raw, APP_SECRET)).expect(200);
     await post(raw, `sha256=${randomBytes(32).toString('hex')}`).expect(401);
     await waitFor(
       async () =>

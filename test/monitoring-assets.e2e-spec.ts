@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import { createTenant, startApp, TestApp, uniquePhone } from './support/harness';
+import { metaSignature, metaStatus, postMetaWebhook } from './support/meta-notifications';
 import { declaredTypes, parseSamples, Sample } from './support/metrics-text';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { waitFor } from './support/wait';
@@ -101,43 +101,12 @@ describe('Monitoring assets (deploy/): every waverify_* metric they use exists i
       .send({ phone })
       .expect(201);
     const code = graph.lastCodeTo(phone.slice(1))!;
-    const status = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '102290129340398',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: {
-                  display_phone_number: '15550001111',
-                  phone_number_id: '106540352242922',
-                },
-                statuses: [
-                  {
-                    id: created.body.delivery.messageId,
-                    status: 'delivered',
-                    timestamp: String(Math.floor(Date.now() / 1000)),
-                    recipient_id: phone.slice(1),
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
+    const status = metaStatus('106540352242922', {
+      messageId: created.body.delivery.messageId,
+      recipient: phone,
+      status: 'delivered',
     });
-    await t.http
-      .post('/v1/webhooks/meta')
-      .set('Content-Type', 'application/json')
-      .set(
-        'X-Hub-Signature-256',
-        `sha256=${createHmac('sha256', appSecret).update(status).digest('hex')}`,
-      )
-      .send(status)
-      .expect(200);
+    await postMetaWebhook(t, status, metaSignature(status, appSecret)).expect(200);
     await t.http
       .post(`/v1/verifications/${created.body.id}/check`)
       .set(tenant.auth)

@@ -1,9 +1,18 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { DataSource } from 'typeorm';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import {
+  metaChange,
+  metaNotification,
+  metaPricing,
+  metaSignature,
+  metaStatusObject,
+  metaTextValue,
+  postMetaWebhook,
+} from './support/meta-notifications';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { waitFor } from './support/wait';
 
@@ -12,58 +21,28 @@ const OTHER_PHONE_NUMBER_ID = '106540352240000';
 const APP_SECRET = 'meta-app-secret-limits-0123456789';
 const TWILIO_WEBHOOK_URL = 'https://wa-verify.example.com/v1/webhooks/twilio';
 
-const digits = (phone: string): string => phone.replace(/^\+/, '');
 const wamid = (): string => `wamid.${randomBytes(24).toString('base64')}`;
-const sign = (raw: string, secret = APP_SECRET): string =>
-  `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
-
-function change(phoneNumberId: string, value: Record<string, unknown>): Record<string, unknown> {
-  return {
-    field: 'messages',
-    value: {
-      messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId },
-      ...value,
-    },
-  };
-}
+const sign = (raw: string, secret = APP_SECRET): string => metaSignature(raw, secret);
 
 /**
  * One Meta notification of about `bytes` bytes, batching the person's text message with status
  * updates for another phone number of the same business account (which this service skips).
  */
 function batchedNotification(from: string, text: string, bytes: number): string {
-  const ours = change(PHONE_NUMBER_ID, {
-    contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: digits(from) }],
-    messages: [
-      {
-        from: digits(from),
-        id: wamid(),
-        timestamp: String(Math.floor(Date.now() / 1000)),
-        text: { body: text },
-        type: 'text',
-      },
-    ],
-  });
-  const status = (): Record<string, unknown> => ({
-    id: wamid(),
-    status: 'delivered',
-    timestamp: String(Math.floor(Date.now() / 1000)),
-    recipient_id: '6281200000000',
-    pricing: { billable: true, pricing_model: 'PMP', category: 'authentication' },
-  });
+  const ours = metaChange(PHONE_NUMBER_ID, metaTextValue([{ from, id: wamid(), text }]));
+  const status = (): Record<string, unknown> =>
+    metaStatusObject({
+      messageId: wamid(),
+      recipient: '6281200000000',
+      status: 'delivered',
+      pricing: metaPricing(),
+    });
   const statuses: Record<string, unknown>[] = [];
-  const body = {
-    object: 'whatsapp_business_account',
-    entry: [
-      { id: '102290129340398', changes: [ours] },
-      { id: '102290129340398', changes: [change(OTHER_PHONE_NUMBER_ID, { statuses })] },
-    ],
-  };
+  const changes = [ours, metaChange(OTHER_PHONE_NUMBER_ID, { statuses })];
   const perStatus = JSON.stringify(status()).length + 1;
-  for (let size = JSON.stringify(body).length; size < bytes; size += perStatus)
+  for (let size = metaNotification(changes).length; size < bytes; size += perStatus)
     statuses.push(status());
-  return JSON.stringify(body);
+  return metaNotification(changes);
 }
 
 describe('Provider webhook limits: body size and signature-failure auditing', () => {
@@ -90,12 +69,7 @@ describe('Provider webhook limits: body size and signature-failure auditing', ()
     await Promise.all([graph.stop(), twilioFake.stop()]);
   });
 
-  const postMeta = (raw: string, signature: string) =>
-    t.http
-      .post('/v1/webhooks/meta')
-      .set('Content-Type', 'application/json')
-      .set('X-Hub-Signature-256', signature)
-      .send(raw);
+  const postMeta = (raw: string, signature: string) => postMetaWebhook(t, raw, signature);
 
   it('accepts a 2 MB validly signed Meta batch and processes the message in it', async () => {
     const phone = uniquePhone();

@@ -1,13 +1,19 @@
 import { metaWithTwilioSmsEnv } from './support/provider-env';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { DataSource } from 'typeorm';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import {
+  metaInboundText,
+  metaPricing,
+  metaSignature,
+  metaStatus,
+  postMetaWebhook,
+} from './support/meta-notifications';
 
 const PHONE_NUMBER_ID = '106540352242922';
-const WABA_ID = '102290129340398';
 const APP_SECRET = 'meta-app-secret-0123456789';
 const VERIFY_TOKEN = 'meta-verify-token-abc';
 const TWILIO_WEBHOOK_URL = 'https://wa-verify.example.com/v1/webhooks/twilio';
@@ -28,75 +34,24 @@ async function eventually<T>(check: () => Promise<T>): Promise<T> {
 
 const digits = (phone: string): string => phone.replace(/^\+/, '');
 const wamid = (): string => `wamid.${randomBytes(24).toString('base64')}`;
+/** Meta escapes non-ASCII characters in the JSON it signs (`é` → `\u00e9`). */
+const AS_META = { escapeNonAscii: true };
 
-/** A Cloud API `messages` notification, shaped like Meta's documented examples. */
-function metaNotification(value: Record<string, unknown>): Record<string, unknown> {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA_ID,
-        changes: [
-          {
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_NUMBER_ID },
-              ...value,
-            },
-            field: 'messages',
-          },
-        ],
-      },
-    ],
-  };
-}
-
-function textMessage(from: string, text: string, id = wamid()): Record<string, unknown> {
-  return metaNotification({
-    contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: digits(from) }],
-    messages: [
-      {
-        from: digits(from),
-        id,
-        timestamp: String(Math.floor(Date.now() / 1000)),
-        text: { body: text },
-        type: 'text',
-      },
-    ],
-  });
+function textMessage(from: string, text: string, id = wamid(), phoneNumberId = PHONE_NUMBER_ID) {
+  return metaInboundText(phoneNumberId, { from, id, text }, AS_META);
 }
 
 function statusUpdate(
-  id: string,
+  messageId: string,
   recipient: string,
   status: string,
   errors?: Record<string, unknown>[],
-): Record<string, unknown> {
-  return metaNotification({
-    statuses: [
-      {
-        id,
-        status,
-        timestamp: String(Math.floor(Date.now() / 1000)),
-        recipient_id: digits(recipient),
-        ...(status === 'failed'
-          ? { errors }
-          : { pricing: { billable: true, pricing_model: 'PMP', category: 'authentication' } }),
-      },
-    ],
-  });
+): string {
+  const outcome = status === 'failed' ? { errors } : { pricing: metaPricing() };
+  return metaStatus(PHONE_NUMBER_ID, { messageId, recipient, status, ...outcome }, AS_META);
 }
 
-/** Meta escapes non-ASCII characters in the JSON it signs (`é` → `\u00e9`). */
-function metaJson(body: unknown): string {
-  return JSON.stringify(body).replace(
-    /[\u007f-\uffff]/g,
-    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-const sign = (raw: string | Buffer, secret = APP_SECRET): string =>
-  `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+const sign = (raw: string | Buffer, secret = APP_SECRET): string => metaSignature(raw, secret);
 
 describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
   const graph = new FakeGraphServer();
@@ -125,11 +80,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     await Promise.all([graph.stop(), twilioFake.stop()]);
   });
 
-  function post(raw: string, signature?: string) {
-    const req = t.http.post('/v1/webhooks/meta').set('Content-Type', 'application/json');
-    if (signature !== undefined) req.set('X-Hub-Signature-256', signature);
-    return req.send(raw);
-  }
+  const post = (raw: string, signature?: string) => postMetaWebhook(t, raw, signature);
 
   async function createInbound(
     body: Record<string, unknown>,
@@ -191,7 +142,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
   it('approves on a signed text message carrying the token and replies with free-form text', async () => {
     const phone = uniquePhone();
     const { id, waMessage } = await createInbound({ phone });
-    const raw = metaJson(textMessage(phone, waMessage));
+    const raw = textMessage(phone, waMessage);
     const res = await post(raw, sign(raw)).expect(200);
     expect(res.body).toEqual({ received: 1, duplicates: 0 });
 
@@ -214,7 +165,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     const phone = uniquePhone();
     const { id, waMessage } = await createInbound({ phone });
     const token = /WAV-[A-Z0-9-]+/.exec(waMessage)![0];
-    const raw = metaJson(textMessage(phone, `Vérifier mon numéro — ${token} ✅`));
+    const raw = textMessage(phone, `Vérifier mon numéro — ${token} ✅`);
     expect(raw).toContain('V\\u00e9rifier');
     await post(raw, sign(raw)).expect(200);
     await eventually(async () => expect((await verification(id)).status).toBe('approved'));
@@ -229,7 +180,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     const phone = uniquePhone();
     const { id, waMessage } = await createInbound({ phone });
     const id1 = wamid();
-    const raw = metaJson(textMessage(phone, waMessage, id1));
+    const raw = textMessage(phone, waMessage, id1);
     const missing = await post(raw).expect(401);
     expect(missing.body).toMatchObject({ statusCode: 401, code: 'invalid_signature' });
     const wrong = await post(raw, sign(raw, 'another-secret')).expect(401);
@@ -254,7 +205,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     const phone = uniquePhone();
     const { id, waMessage } = await createInbound({ phone });
     const messageId = wamid();
-    const raw = metaJson(textMessage(phone, waMessage, messageId));
+    const raw = textMessage(phone, waMessage, messageId);
     expect((await post(raw, sign(raw)).expect(200)).body).toEqual({ received: 1, duplicates: 0 });
     expect((await post(raw, sign(raw)).expect(200)).body).toEqual({ received: 0, duplicates: 1 });
     await eventually(async () =>
@@ -264,7 +215,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
 
     const phone2 = uniquePhone();
     const second = await createInbound({ phone: phone2 });
-    const raw2 = metaJson(textMessage(phone2, second.waMessage));
+    const raw2 = textMessage(phone2, second.waMessage);
     const answers = await Promise.all(Array.from({ length: 5 }, () => post(raw2, sign(raw2))));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     expect(answers.reduce((sum, a) => sum + a.body.received, 0)).toBe(1);
@@ -290,13 +241,13 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     });
 
     for (const status of ['delivered', 'read']) {
-      const raw = metaJson(statusUpdate(messageId, phone, status));
+      const raw = statusUpdate(messageId, phone, status);
       await post(raw, sign(raw)).expect(200);
       await eventually(async () =>
         expect((await verification(id, hooked)).delivery?.status).toBe(status),
       );
     }
-    const late = metaJson(statusUpdate(messageId, phone, 'sent'));
+    const late = statusUpdate(messageId, phone, 'sent');
     await post(late, sign(late)).expect(200);
     await eventually(async () =>
       expect(await inboxStatus(`meta:status:${messageId}:sent`)).toBe('processed'),
@@ -334,16 +285,14 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     const whatsappCode = graph.lastCodeTo(phone)!;
     expect(whatsappCode).toMatch(/^\d{6}$/);
 
-    const raw = metaJson(
-      statusUpdate(messageId, phone, 'failed', [
-        {
-          code: 131026,
-          title: 'Message undeliverable',
-          message: 'Message undeliverable',
-          error_data: { details: 'Message Undeliverable.' },
-        },
-      ]),
-    );
+    const raw = statusUpdate(messageId, phone, 'failed', [
+      {
+        code: 131026,
+        title: 'Message undeliverable',
+        message: 'Message undeliverable',
+        error_data: { details: 'Message Undeliverable.' },
+      },
+    ]);
     await post(raw, sign(raw)).expect(200);
 
     const sms = await eventually(async () => {
@@ -393,9 +342,9 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
       .send({ phone })
       .expect(201);
     const messageId: string = created.body.delivery.messageId;
-    const raw = metaJson(
-      statusUpdate(messageId, phone, 'failed', [{ code: 131026, title: 'Message undeliverable' }]),
-    );
+    const raw = statusUpdate(messageId, phone, 'failed', [
+      { code: 131026, title: 'Message undeliverable' },
+    ]);
     await post(raw, sign(raw)).expect(200);
     await eventually(async () =>
       expect((await verification(created.body.id)).delivery?.status).toBe('failed'),
@@ -407,21 +356,15 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     const phone = uniquePhone();
     const { id, waMessage } = await createInbound({ phone });
     const messageId = wamid();
-    const raw = metaJson(
-      metaNotification({
-        contacts: [
-          { profile: { name: 'Sheena', username: '@sheena' }, user_id: 'US.13491208655302741918' },
-        ],
-        messages: [
-          {
-            from_user_id: 'US.13491208655302741918',
-            id: messageId,
-            timestamp: String(Math.floor(Date.now() / 1000)),
-            text: { body: waMessage },
-            type: 'text',
-          },
-        ],
-      }),
+    const raw = metaInboundText(
+      PHONE_NUMBER_ID,
+      {
+        userId: 'US.13491208655302741918',
+        profile: { name: 'Sheena', username: '@sheena' },
+        id: messageId,
+        text: waMessage,
+      },
+      AS_META,
     );
     await post(raw, sign(raw)).expect(200);
     await eventually(async () =>
@@ -441,19 +384,15 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
   it('approves a phone-less confirm verification for a user_id-only sender and records the user id', async () => {
     const { id, waMessage } = await createInbound({});
     const messageId = wamid();
-    const raw = metaJson(
-      metaNotification({
-        contacts: [{ profile: { name: 'Ana' }, user_id: 'BR.55500011122233344455' }],
-        messages: [
-          {
-            from_user_id: 'BR.55500011122233344455',
-            id: messageId,
-            timestamp: String(Math.floor(Date.now() / 1000)),
-            text: { body: waMessage },
-            type: 'text',
-          },
-        ],
-      }),
+    const raw = metaInboundText(
+      PHONE_NUMBER_ID,
+      {
+        userId: 'BR.55500011122233344455',
+        profile: { name: 'Ana' },
+        id: messageId,
+        text: waMessage,
+      },
+      AS_META,
     );
     await post(raw, sign(raw)).expect(200);
     await eventually(async () =>
@@ -468,11 +407,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
   it('ignores notifications for another business number', async () => {
     const phone = uniquePhone();
     const { id, waMessage } = await createInbound({ phone });
-    const body = textMessage(phone, waMessage) as {
-      entry: { changes: { value: { metadata: { phone_number_id: string } } }[] }[];
-    };
-    body.entry[0].changes[0].value.metadata.phone_number_id = '999999999999999';
-    const raw = metaJson(body);
+    const raw = textMessage(phone, waMessage, wamid(), '999999999999999');
     expect((await post(raw, sign(raw)).expect(200)).body).toEqual({ received: 0, duplicates: 0 });
     expect((await verification(id)).status).toBe('pending');
   });

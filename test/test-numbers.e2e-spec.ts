@@ -9,6 +9,7 @@ import {
   uniquePhone,
 } from './support/harness';
 import { ageVerification } from './support/time-travel';
+import { hourStart, seedVelocityCounter } from './support/velocity-counters';
 
 /**
  * Test numbers: per app, phones with a fixed code that never get a message (CI, app-store review).
@@ -17,7 +18,6 @@ import { ageVerification } from './support/time-travel';
  */
 
 const GRAPH = { phoneNumberId: '106540352242922', appSecret: 'test-app-secret' };
-const HOUR_MS = 3_600_000;
 /** Longer than the apps' 6-digit codes, so a generated code can never equal it by chance. */
 const FIXED_CODE = '24681357';
 
@@ -231,14 +231,8 @@ describe('Test numbers (outside production: always honoured)', () => {
   });
 
   it('neither counts towards nor is stopped by the velocity guard of its calling code', async () => {
-    const currentHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
     // One short of the floor (100 per hour): one more ordinary creation is still fine, two are not.
-    await t.app
-      .get(DataSource)
-      .query(
-        'INSERT INTO velocity_counters (app_id, calling_code, hour_start, count) VALUES (?, ?, ?, ?)',
-        [tenant.appId, '62', currentHour, 99],
-      );
+    await seedVelocityCounter(t, tenant.appId, '62', hourStart(), 99);
     for (let i = 0; i < 30; i++) await create({ phone: testPhone }).expect(201);
     // Had the 30 been counted, this would be the 130th of the hour and blocked.
     await create({ phone: uniquePhone() }).expect(201);
