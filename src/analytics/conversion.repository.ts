@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { insertEntities } from '../database/entity-sql';
+import { findEntities, insertEntities } from '../database/entity-sql';
 import { execute } from '../database/sql';
 import { ConversionMark } from './entities/conversion-mark.entity';
 
@@ -143,7 +143,10 @@ export class ConversionRepository {
       [flag, verificationId, flag],
     );
     if (affected !== 1) return null;
-    return manager.getRepository(ConversionMark).findOneBy({ verificationId });
+    const [mark] = await findEntities(manager, ConversionMark, 'verification_id = ?', [
+      verificationId,
+    ]);
+    return mark ?? null;
   }
 
   /** Current status of the verification, read inside the caller's transaction. */
