@@ -16,6 +16,7 @@ import { InboundModule } from './inbound/inbound.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProvidersModule } from './providers/providers.module';
 import { VerificationModule } from './verification/verification.module';
+import { WebModule } from './web/web.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         ExpiryModule,
         WebhooksModule,
         AnalyticsModule,
+        WebModule,
       ],
       providers: [
         // Guard order is registration order: authenticate, then count per API key. Failed

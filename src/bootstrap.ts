@@ -17,6 +17,7 @@ import { PinoNestLogger } from './logging/pino-nest-logger';
 import { fastifyLoggingOptions, registerRequestLogging } from './logging/request-logging';
 import { buildOpenApiDocument } from './openapi/openapi';
 import { shutdownTracing, tracingEnabled } from './tracing/tracing';
+import { registerWebAssets } from './web/web-static';
 
 /**
  * Builds the HTTP application (used by main.ts and by the e2e suites, so both run the same app).
@@ -71,6 +72,7 @@ export async function createApp(
   fastify.addHook('preValidation', rejectDeeplyNestedBody);
   app.enableShutdownHooks();
   setupSwagger(app);
+  await registerWebAssets(app, config);
   await app.init();
   if (config.developmentAppApiKey)
     await app.get(AppsService).ensureDevelopmentApp(config.developmentAppApiKey);

@@ -21,6 +21,7 @@ export enum ErrorCode {
   REQUEST_TIMEOUT = 'request_timeout',
   HEADERS_TOO_LARGE = 'headers_too_large',
   SERVICE_UNAVAILABLE = 'service_unavailable',
+  PAGES_NOT_BUILT = 'pages_not_built',
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -42,6 +43,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.REQUEST_TIMEOUT]: 408,
   [ErrorCode.HEADERS_TOO_LARGE]: 431,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.PAGES_NOT_BUILT]: 503,
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -154,6 +154,10 @@ export interface AppConfig {
   logLevel: LogLevelName;
   /** `json`: one JSON object per line on stdout (default in production); `pretty`: for people. */
   logFormat: LogFormat;
+  /** GET /demo (DEMO_ENABLED): on by default outside production. */
+  demoEnabled: boolean;
+  /** GET /console (CONSOLE_ENABLED): on by default. */
+  consoleEnabled: boolean;
   /** One line per suspicious variable (unknown name with our prefixes, or a near miss of a known one). */
   warnings: string[];
 }
@@ -602,6 +606,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminApiKeySource,
     metricsToken,
     metricsAppLabel: read.bool('METRICS_APP_LABEL', false),
+    demoEnabled: read.bool('DEMO_ENABLED', !isProduction),
+    consoleEnabled: read.bool('CONSOLE_ENABLED', true),
     whatsappProvider,
     smsProvider,
     whatsappBusinessNumber,

@@ -109,6 +109,7 @@ const ERROR_CODES: Record<ApiErrorCode, true> = {
   service_unavailable: true,
   request_timeout: true,
   headers_too_large: true,
+  pages_not_built: true,
 };
 
 function isApiError(body: unknown): body is ApiError {

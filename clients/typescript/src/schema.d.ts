@@ -418,6 +418,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/demo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The "Verify with WhatsApp" demo page (DEMO_ENABLED)
+         * @description An HTML page that runs both flows against the development app, with a phone simulator when the sandbox provider is in use. 404 `not_found` when DEMO_ENABLED is false.
+         */
+        get: operations["getDemoPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The operator console (CONSOLE_ENABLED)
+         * @description An HTML page; sign in with the admin key or an app key, which stays in the browser tab and is sent as a bearer token to this API. 404 `not_found` when CONSOLE_ENABLED is false.
+         */
+        get: operations["getConsolePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "verification.approved": {
@@ -583,7 +623,7 @@ export interface components {
              * @example verification_not_pending
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_phone" | "unauthorized" | "invalid_signature" | "country_not_allowed" | "forbidden" | "not_found" | "verification_not_pending" | "idempotency_conflict" | "payload_too_large" | "rate_limited" | "resend_too_soon" | "max_sends_reached" | "delivery_failed" | "internal_error" | "request_timeout" | "headers_too_large" | "service_unavailable";
+            code: "validation_failed" | "invalid_phone" | "unauthorized" | "invalid_signature" | "country_not_allowed" | "forbidden" | "not_found" | "verification_not_pending" | "idempotency_conflict" | "payload_too_large" | "rate_limited" | "resend_too_soon" | "max_sends_reached" | "delivery_failed" | "internal_error" | "request_timeout" | "headers_too_large" | "service_unavailable" | "pages_not_built";
             /**
              * @description Human readable message.
              * @example Verification is not pending
@@ -5169,6 +5209,124 @@ export interface operations {
                      *       "message": "The service is temporarily unavailable, retry later"
                      *     }
                      */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getDemoPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description pages_not_built: the service was started without `npm run build` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getConsolePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description pages_not_built: the service was started without `npm run build` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
