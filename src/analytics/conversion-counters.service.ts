@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EntityManager } from 'typeorm';
-import { normalisePhone } from '../common/phone';
+import { countryOfE164 } from '../common/phone';
 import { StatusEvent } from '../providers/messaging-provider';
 import { Verification } from '../verification/entities/verification.entity';
 import { DeliveryStatus, VerificationStatus } from '../verification/verification.types';
@@ -67,9 +67,7 @@ export class ConversionCounters {
       verificationId: verification.id,
       appId: verification.appId,
       day: Math.floor(verification.createdAt / DAY_MS),
-      country:
-        (verification.phone ? normalisePhone(verification.phone)?.country : null) ??
-        UNKNOWN_COUNTRY,
+      country: countryOfE164(verification.phone) ?? UNKNOWN_COUNTRY,
       callingCode: verification.countryCode,
       channel: verification.channel,
       flow: verification.flow,

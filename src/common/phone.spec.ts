@@ -1,6 +1,6 @@
 import { getCountries, getExampleNumber } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
-import { NormalisedPhone, normalisePhone, phoneRejection } from './phone';
+import { countryOfE164, NormalisedPhone, normalisePhone, phoneRejection } from './phone';
 
 function phone(input: string): NormalisedPhone {
   const parsed = normalisePhone(input);
@@ -84,5 +84,29 @@ describe('phoneRejection', () => {
       if (p && phoneRejection(p) !== null) refused.push(`${country} ${example.number} ${p.type}`);
     }
     expect(refused).toEqual([]);
+  });
+});
+
+describe('countryOfE164', () => {
+  it('answers what a full parse answers, for the example mobile number of every country', () => {
+    const differ: string[] = [];
+    for (const country of getCountries()) {
+      const example = getExampleNumber(country, examples);
+      if (!example) continue;
+      const parsed = normalisePhone(example.number)?.country ?? null;
+      const fast = countryOfE164(example.number);
+      if (fast !== parsed) differ.push(`${country} ${example.number}: ${fast} != ${parsed}`);
+    }
+    expect(differ).toEqual([]);
+  });
+
+  it('tells apart the countries of a shared calling code, and knows no country for the rest', () => {
+    expect(countryOfE164('+14155552671')).toBe('US');
+    expect(countryOfE164('+16135550123')).toBe('CA');
+    expect(countryOfE164('+447400123456')).toBe('GB');
+    expect(countryOfE164('+6281234567890')).toBe('ID');
+    expect(countryOfE164('+80012345678')).toBeNull();
+    expect(countryOfE164(null)).toBeNull();
+    expect(countryOfE164('6281234567890')).toBeNull();
   });
 });

@@ -72,3 +72,26 @@ export function mainCountryOf(callingCode: string): string | null {
 const COUNTRIES_BY_CALLING_CODE: Record<string, string[]> = (
   metadata as { country_calling_codes: Record<string, string[]> }
 ).country_calling_codes;
+
+/** Country calling code → the countries that share it (`001` marks non-geographic codes). */
+const CALLING_CODE_COUNTRIES = (
+  metadata as unknown as { country_calling_codes: Record<string, string[]> }
+).country_calling_codes;
+
+/**
+ * ISO 3166-1 alpha-2 of a number already stored as E.164 (so already validated), or null. Most
+ * calling codes belong to one country, answered from the metadata table without parsing; shared
+ * ones (+1, +7, +44, …) are parsed. Used on hot paths (metrics, conversion counters), where a full
+ * parse per event cost more than the counting itself.
+ */
+export function countryOfE164(e164: string | null): string | null {
+  if (!e164 || e164[0] !== '+') return null;
+  // Calling codes are prefix-free: the first 1-, 2- or 3-digit prefix that is one is the one.
+  for (let length = 1; length <= 3; length++) {
+    const countries = CALLING_CODE_COUNTRIES[e164.slice(1, 1 + length)];
+    if (!countries) continue;
+    if (countries.length === 1) return countries[0] === '001' ? null : countries[0];
+    return normalisePhone(e164)?.country ?? null;
+  }
+  return null;
+}

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RateLimiter } from '../abuse/rate-limits';
 import { DomainException, ErrorCode } from '../common/errors';
-import { normalisePhone } from '../common/phone';
+import { countryOfE164 } from '../common/phone';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -287,7 +287,6 @@ export class MetricsService {
 
 /** ISO 3166 alpha-2 of an E.164 number, or `ZZ`: never the number itself. */
 export function countryOf(phone: string | null): string {
-  if (!phone) return UNKNOWN_COUNTRY;
-  const country = normalisePhone(phone)?.country;
+  const country = countryOfE164(phone);
   return country && /^[A-Z]{2}$/.test(country) ? country : UNKNOWN_COUNTRY;
 }
