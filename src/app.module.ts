@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module';
 import { InboundModule } from './inbound/inbound.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProvidersModule } from './providers/providers.module';
+import { TemplatesModule } from './templates/templates.module';
 import { VerificationModule } from './verification/verification.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -37,6 +38,7 @@ export class AppModule {
         ExpiryModule,
         WebhooksModule,
         AnalyticsModule,
+        TemplatesModule,
       ],
       providers: [
         // Guard order is registration order: authenticate, then count per API key. Failed

@@ -12,6 +12,7 @@ import { normalisePhone } from '../common/phone';
 import { maskPhone } from '../common/phone-mask';
 import { execute } from '../database/sql';
 import { TestNumbers } from '../verification/test-numbers';
+import { DEFAULT_TTL_SECONDS } from '../verification/verification.types';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { newWebhookSecret } from '../webhooks/webhook-secret';
 import { PREVIOUS_SECRET_GRACE_MS } from '../webhooks/webhook-signer';
@@ -68,7 +69,7 @@ export class AppsService {
       defaultLocale: dto.defaultLocale ?? 'en',
       allowedCountries: normaliseCountries(dto.allowedCountries),
       codeLength: dto.codeLength ?? 6,
-      ttlSeconds: dto.ttlSeconds ?? 600,
+      ttlSeconds: dto.ttlSeconds ?? DEFAULT_TTL_SECONDS,
       phoneLimit15m: dto.phoneLimitPer15Minutes ?? null,
       phoneLimitDay: dto.phoneLimitPerDay ?? null,
       testNumbers: await this.testNumbers.hashForStorage(id, normaliseTestNumbers(dto.testNumbers)),
