@@ -74,6 +74,7 @@ export class AppsService {
       phoneLimitDay: dto.phoneLimitPerDay ?? null,
       testNumbers: await this.testNumbers.hashForStorage(id, normaliseTestNumbers(dto.testNumbers)),
       testNumbersInProduction: dto.testNumbersInProduction === true,
+      allowUsernameOnly: dto.allowUsernameOnly === true,
       createdAt: now,
       updatedAt: now,
     } satisfies App);
@@ -84,7 +85,11 @@ export class AppsService {
           type: 'app.created',
           appId: app.id,
           actor,
-          data: { name: app.name, ...testNumbersAudit(app) },
+          data: {
+            name: app.name,
+            allowUsernameOnly: app.allowUsernameOnly,
+            ...testNumbersAudit(app),
+          },
         },
         manager,
       );
@@ -151,6 +156,8 @@ export class AppsService {
       );
     if (dto.testNumbersInProduction !== undefined)
       changes.testNumbersInProduction = dto.testNumbersInProduction === true;
+    if (dto.allowUsernameOnly !== undefined)
+      changes.allowUsernameOnly = dto.allowUsernameOnly === true;
     await this.dataSource.transaction(async (manager) => {
       const result = await manager.update(App, { id }, changes);
       if (!result.affected) throw notFound('App');
