@@ -109,6 +109,8 @@ const ERROR_CODES: Record<ApiErrorCode, true> = {
   service_unavailable: true,
   request_timeout: true,
   headers_too_large: true,
+  templates_not_configured: true,
+  provider_error: true,
 };
 
 function isApiError(body: unknown): body is ApiError {
