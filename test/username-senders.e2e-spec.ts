@@ -68,15 +68,29 @@ describe('Username senders (business-scoped user ids) through Meta', () => {
   }
 
   /** The person writes `text`; `from` (phone) and/or `userId` identify them, as Meta shows them. */
-  async function send(sender: { from?: string; userId?: string }, text: string): Promise<void> {
+  async function send(
+    sender: { from?: string; userId?: string; timestamp?: string },
+    text: string,
+  ): Promise<string> {
+    const id = wamid();
     const raw = metaInboundText(PHONE_NUMBER_ID, {
       ...sender,
       profile: { name: 'Sheena', ...(sender.from ? {} : { username: '@sheena' }) },
-      id: wamid(),
+      id,
       text,
     });
     await postMetaWebhook(t, raw, metaSignature(raw, APP_SECRET)).expect(200);
+    return id;
   }
+
+  /** Resolves once the inbox has processed the message `id`. */
+  const processed = (id: string) =>
+    waitFor(async () => {
+      const rows: { status: string }[] = await t.app
+        .get(DataSource)
+        .query('SELECT status FROM inbound_events WHERE dedupe_key = ?', [`meta:message:${id}`]);
+      return rows[0]?.status === 'processed';
+    });
 
   const verification = async (tenant: TestTenant, id: string) =>
     (await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200)).body;
@@ -259,5 +273,15 @@ describe('Username senders (business-scoped user ids) through Meta', () => {
       .get(DataSource)
       .query('SELECT phone FROM wa_user_phones WHERE user_id = ?', [userId]);
     expect(rows).toEqual([{ phone: newPhone }]);
+
+    // A late redelivery of an older message does not bring the old phone back.
+    const anHourAgo = String(Math.floor(Date.now() / 1000) - 3600);
+    await processed(
+      await send({ from: oldPhone, userId, timestamp: anHourAgo }, 'hello from the past'),
+    );
+    const after: { phone: string }[] = await t.app
+      .get(DataSource)
+      .query('SELECT phone FROM wa_user_phones WHERE user_id = ?', [userId]);
+    expect(after).toEqual([{ phone: newPhone }]);
   });
 });
