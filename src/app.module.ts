@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module';
 import { InboundModule } from './inbound/inbound.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProvidersModule } from './providers/providers.module';
+import { TemplatesModule } from './templates/templates.module';
 import { VerificationModule } from './verification/verification.module';
 import { WebModule } from './web/web.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -39,6 +40,7 @@ export class AppModule {
         WebhooksModule,
         AnalyticsModule,
         WebModule,
+        TemplatesModule,
       ],
       providers: [
         // Guard order is registration order: authenticate, then count per API key. Failed

@@ -22,7 +22,12 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
           appSecret: 'test-app-secret',
           verifyToken: 'test-verify-token',
         },
-        { META_API_VERSION: 'v21.0', META_OTP_TEMPLATE: 'acme_otp', META_TIMEOUT: '500ms' },
+        {
+          META_API_VERSION: 'v21.0',
+          META_OTP_TEMPLATE: 'acme_otp',
+          META_TIMEOUT: '500ms',
+          META_TEMPLATE_LANGUAGES: 'en,id',
+        },
       ),
     );
     tenant = await createTenant(t);

@@ -381,8 +381,14 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     expect(JSON.parse(audit[0].data)).toMatchObject({ reason: 'phone_hidden' });
   });
 
-  it('approves a phone-less confirm verification for a user_id-only sender and records the user id', async () => {
-    const { id, waMessage } = await createInbound({});
+  it('approves a phone-less confirm verification for a user_id-only sender and records the user id when the app allows username-only senders', async () => {
+    const usernames = await createTenant(t, { brandName: 'Acme', allowUsernameOnly: true });
+    const created = await t.http
+      .post('/v1/verifications')
+      .set(usernames.auth)
+      .send({ flow: 'inbound' })
+      .expect(201);
+    const { id, waMessage } = created.body as { id: string; waMessage: string };
     const messageId = wamid();
     const raw = metaInboundText(
       PHONE_NUMBER_ID,
@@ -396,7 +402,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
     );
     await post(raw, sign(raw)).expect(200);
     await eventually(async () =>
-      expect(await verification(id)).toMatchObject({
+      expect(await verification(id, usernames)).toMatchObject({
         status: 'approved',
         phone: null,
         waUserId: 'BR.55500011122233344455',

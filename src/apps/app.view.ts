@@ -27,6 +27,7 @@ export function toAppView({
     testNumbers: (app.testNumbers ?? []).map((entry) => ({ phone: entry.phone })),
     testNumbersInProduction: app.testNumbersInProduction,
     testNumbersActive,
+    allowUsernameOnly: app.allowUsernameOnly,
     apiKeys: apiKeys.map((key) => ({
       id: key.id,
       prefix: key.keyPrefix,

@@ -12,6 +12,7 @@ import { normalisePhone } from '../common/phone';
 import { maskPhone } from '../common/phone-mask';
 import { execute } from '../database/sql';
 import { TestNumbers } from '../verification/test-numbers';
+import { DEFAULT_TTL_SECONDS } from '../verification/verification.types';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { newWebhookSecret } from '../webhooks/webhook-secret';
 import { PREVIOUS_SECRET_GRACE_MS } from '../webhooks/webhook-signer';
@@ -68,11 +69,12 @@ export class AppsService {
       defaultLocale: dto.defaultLocale ?? 'en',
       allowedCountries: normaliseCountries(dto.allowedCountries),
       codeLength: dto.codeLength ?? 6,
-      ttlSeconds: dto.ttlSeconds ?? 600,
+      ttlSeconds: dto.ttlSeconds ?? DEFAULT_TTL_SECONDS,
       phoneLimit15m: dto.phoneLimitPer15Minutes ?? null,
       phoneLimitDay: dto.phoneLimitPerDay ?? null,
       testNumbers: await this.testNumbers.hashForStorage(id, normaliseTestNumbers(dto.testNumbers)),
       testNumbersInProduction: dto.testNumbersInProduction === true,
+      allowUsernameOnly: dto.allowUsernameOnly === true,
       createdAt: now,
       updatedAt: now,
     } satisfies App);
@@ -83,7 +85,11 @@ export class AppsService {
           type: 'app.created',
           appId: app.id,
           actor,
-          data: { name: app.name, ...testNumbersAudit(app) },
+          data: {
+            name: app.name,
+            allowUsernameOnly: app.allowUsernameOnly,
+            ...testNumbersAudit(app),
+          },
         },
         manager,
       );
@@ -150,6 +156,8 @@ export class AppsService {
       );
     if (dto.testNumbersInProduction !== undefined)
       changes.testNumbersInProduction = dto.testNumbersInProduction === true;
+    if (dto.allowUsernameOnly !== undefined)
+      changes.allowUsernameOnly = dto.allowUsernameOnly === true;
     await this.dataSource.transaction(async (manager) => {
       const result = await manager.update(App, { id }, changes);
       if (!result.affected) throw notFound('App');

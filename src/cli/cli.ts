@@ -6,6 +6,7 @@ import { checkDatabase, DatabaseUnavailableError } from '../database/database-ch
 import { runPendingMigrations } from '../database/migrations-runner';
 import { createApp, createKey, listApps, revokeKey, rotateWebhookSecret } from './app-commands';
 import { loadCliConfig, withAppContext } from './cli-context';
+import { listTemplates, syncTemplates } from './template-commands';
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-errors';
 import { runDoctor } from './doctor';
 
@@ -113,6 +114,27 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .action((options: { app: string }) =>
       inApp((context) => rotateWebhookSecret(context, options.app)),
     );
+
+  const templates = program
+    .command('templates')
+    .description('WhatsApp authentication templates on the Business Account (META_WABA_ID)');
+  templates
+    .command('list')
+    .description(
+      'List the templates named META_OTP_TEMPLATE: { data: [{ name, language, status, otpType }] }',
+    )
+    .action(() => inApp(listTemplates));
+  templates
+    .command('sync')
+    .description(
+      'Create the template in every META_TEMPLATE_LANGUAGES language that lacks it; prints { created, existing, failed }',
+    )
+    .action(async () => {
+      const result = await withAppContext(config(), syncTemplates);
+      printJson(result);
+      // Refused languages make the run a failure (exit 1), after printing what happened.
+      if (result.failed.length > 0) setExitCode(EXIT_FAILURE);
+    });
 
   program
     .command('migrate')

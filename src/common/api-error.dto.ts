@@ -56,10 +56,10 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'unauthorized (or invalid_signature for provider webhooks)',
   403: 'forbidden or country_not_allowed',
   404: "not_found (also for another app's ids)",
-  409: 'verification_not_pending (with status) or idempotency_conflict',
+  409: 'verification_not_pending (with status), idempotency_conflict or templates_not_configured',
   413: 'payload_too_large',
   429: 'rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds',
-  502: 'delivery_failed (with the verification id)',
+  502: 'delivery_failed (with the verification id), or provider_error (Graph API)',
 };
 
 /** One typical body per status, so Swagger UI does not show the same 409 under every status. */

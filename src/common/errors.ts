@@ -22,6 +22,10 @@ export enum ErrorCode {
   HEADERS_TOO_LARGE = 'headers_too_large',
   SERVICE_UNAVAILABLE = 'service_unavailable',
   PAGES_NOT_BUILT = 'pages_not_built',
+  /** Template management needs WHATSAPP_PROVIDER=meta and META_WABA_ID. */
+  TEMPLATES_NOT_CONFIGURED = 'templates_not_configured',
+  /** A provider's management API (Graph API) refused a call or did not answer. */
+  PROVIDER_ERROR = 'provider_error',
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -44,6 +48,8 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.HEADERS_TOO_LARGE]: 431,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
   [ErrorCode.PAGES_NOT_BUILT]: 503,
+  [ErrorCode.TEMPLATES_NOT_CONFIGURED]: 409,
+  [ErrorCode.PROVIDER_ERROR]: 502,
 };
 
 export function statusOf(code: ErrorCode): number {

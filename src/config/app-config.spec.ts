@@ -121,6 +121,34 @@ describe('loadConfig', () => {
     ['PORT', 'http', /PORT must be an integer/],
     ['REDIS_URL', 'localhost:6379', /REDIS_URL must start with redis:\/\//],
     ['VELOCITY_GUARD_ENABLED', 'maybe', /VELOCITY_GUARD_ENABLED must be true or false/],
+    [
+      'META_OTP_BUTTON',
+      'autofill',
+      /^META_OTP_BUTTON must be one of copy_code, one_tap, zero_tap \(got "autofill"\)$/,
+    ],
+    ['META_WABA_ID', 'waba-1', /^META_WABA_ID must be the numeric WhatsApp Business Account id/],
+    [
+      'META_TEMPLATE_LANGUAGES',
+      'en,english',
+      /^META_TEMPLATE_LANGUAGES must be a comma list of template languages such as en,id,pt_BR \(got "english"\)$/,
+    ],
+    ['META_TEMPLATE_LANGUAGES', 'en,pt-BR,pt_BR', /^META_TEMPLATE_LANGUAGES lists pt_BR twice$/],
+    [
+      'META_ANDROID_APPS',
+      'com.example.app:K8a/AINcGX',
+      /^META_ANDROID_APPS must be a comma list of package:signatureHash with an 11-character hash, such as com.example.app:K8a\/AINcGX7 \(got "com.example.app:K8a\/AINcGX"\)$/,
+    ],
+    ['META_ANDROID_APPS', 'example:K8a/AINcGX7', /^META_ANDROID_APPS must be a comma list/],
+    [
+      'META_ANDROID_APPS',
+      'com.example.app:K8a/AINcGX7:x',
+      /^META_ANDROID_APPS must be a comma list/,
+    ],
+    [
+      'META_ANDROID_APPS',
+      'a.b:K8a/AINcGX7,a.c:K8a/AINcGX7,a.d:K8a/AINcGX7,a.e:K8a/AINcGX7,a.f:K8a/AINcGX7,a.g:K8a/AINcGX7',
+      /^META_ANDROID_APPS lists 6 apps; Meta accepts at most 5$/,
+    ],
   ])('stops on a bad %s with one line naming it', (name, value, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), [name]: value })).toThrow(message);
   });
@@ -378,6 +406,42 @@ describe('unknown variables', () => {
     });
     expect(warnings).toEqual([]);
   });
+
+  it('reads the template settings: WABA id, languages in order (pt-BR as pt_BR), button and Android apps', () => {
+    const { meta } = loadConfig({
+      DATA_DIR: dataDir(),
+      META_WABA_ID: '102290129340398',
+      META_TEMPLATE_LANGUAGES: ' en , ID, pt-br ',
+      META_OTP_BUTTON: 'zero_tap',
+      META_ANDROID_APPS: 'com.acme.app:K8a/AINcGX7, com.acme.beta:Zq3+xY9wT2a',
+    });
+    expect(meta).toMatchObject({
+      wabaId: '102290129340398',
+      templateLanguages: ['en', 'id', 'pt_BR'],
+      otpButton: 'zero_tap',
+      androidApps: [
+        { packageName: 'com.acme.app', signatureHash: 'K8a/AINcGX7' },
+        { packageName: 'com.acme.beta', signatureHash: 'Zq3+xY9wT2a' },
+      ],
+    });
+    expect(loadConfig({ DATA_DIR: dataDir() }).meta).toMatchObject({
+      wabaId: null,
+      templateLanguages: ['en'],
+      otpButton: 'copy_code',
+      androidApps: [],
+    });
+  });
+
+  it.each(['one_tap', 'zero_tap'])(
+    'stops when META_OTP_BUTTON=%s names no Android app',
+    (button) => {
+      expect(() => loadConfig({ DATA_DIR: dataDir(), META_OTP_BUTTON: button })).toThrow(
+        new ConfigError(
+          `META_ANDROID_APPS is required when META_OTP_BUTTON=${button}: package:signatureHash of the app the button hands the code to (com.example.app:K8a/AINcGX7)`,
+        ),
+      );
+    },
+  );
 
   it('knows every variable loadConfig reads, and nothing it reads is reported', () => {
     const known = new Set(['WHATSAPP_PROVIDER', 'WEBHOOK_TIMEOUT']);

@@ -41,6 +41,24 @@ export interface MetaConfig {
   verifyToken: string;
   otpTemplate: string;
   timeoutMs: number;
+  /** WhatsApp Business Account id: where authentication templates are listed and created; null when unset. */
+  wabaId: string | null;
+  /** Template languages (Meta codes: `en`, `id`, `pt_BR`), in order of preference; never empty. */
+  templateLanguages: string[];
+  /** The OTP button of the templates `POST /v1/templates/sync` creates. */
+  otpButton: MetaOtpButton;
+  /** Android apps that one-tap and zero-tap buttons hand the code to. */
+  androidApps: AndroidApp[];
+}
+
+export const META_OTP_BUTTONS = ['copy_code', 'one_tap', 'zero_tap'] as const;
+export type MetaOtpButton = (typeof META_OTP_BUTTONS)[number];
+
+/** An Android app a one-tap or zero-tap button may hand the code to. */
+export interface AndroidApp {
+  packageName: string;
+  /** The 11-character hash of the app's signing key and package name. */
+  signatureHash: string;
 }
 
 export interface TwilioConfig {
@@ -530,7 +548,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     verifyToken: read.string('META_VERIFY_TOKEN', ''),
     otpTemplate: read.string('META_OTP_TEMPLATE', 'otp_code'),
     timeoutMs: outboundTimeout(read.duration('META_TIMEOUT', '10s'), 'META_TIMEOUT'),
+    wabaId: parseWabaId(read.raw('META_WABA_ID')),
+    templateLanguages: parseTemplateLanguages(read.raw('META_TEMPLATE_LANGUAGES')),
+    otpButton: read.oneOf<MetaOtpButton>('META_OTP_BUTTON', META_OTP_BUTTONS, 'copy_code'),
+    androidApps: parseAndroidApps(read.raw('META_ANDROID_APPS')),
   };
+  if (meta.otpButton !== 'copy_code' && meta.androidApps.length === 0)
+    throw new ConfigError(
+      `META_ANDROID_APPS is required when META_OTP_BUTTON=${meta.otpButton}: package:signatureHash of the app the button hands the code to (com.example.app:K8a/AINcGX7)`,
+    );
   if (whatsappProvider === 'meta') {
     for (const [name, value] of [
       ['META_ACCESS_TOKEN', meta.accessToken],
@@ -705,6 +731,70 @@ export function parsePriceTable(value: string | undefined): Record<string, numbe
     table[match[1]] = Math.round(Number(match[2]) * 1_000_000);
   }
   return table;
+}
+
+/** META_WABA_ID: the WhatsApp Business Account id (digits). */
+export function parseWabaId(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!/^\d{5,25}$/.test(value))
+    throw new ConfigError(
+      `META_WABA_ID must be the numeric WhatsApp Business Account id (got "${value}")`,
+    );
+  return value;
+}
+
+/**
+ * META_TEMPLATE_LANGUAGES: a comma list of Meta template language codes (`en,id,pt_BR`; `pt-BR` is
+ * read as `pt_BR`), each once, in order of preference (the first is the last-resort fallback).
+ */
+export function parseTemplateLanguages(value: string | undefined): string[] {
+  if (value === undefined) return ['en'];
+  const languages: string[] = [];
+  for (const item of value.split(',')) {
+    const match = /^\s*([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2,4}))?\s*$/.exec(item);
+    if (!match)
+      throw new ConfigError(
+        `META_TEMPLATE_LANGUAGES must be a comma list of template languages such as en,id,pt_BR (got "${item.trim()}")`,
+      );
+    const code = match[2]
+      ? `${match[1].toLowerCase()}_${match[2].toUpperCase()}`
+      : match[1].toLowerCase();
+    if (languages.includes(code))
+      throw new ConfigError(`META_TEMPLATE_LANGUAGES lists ${code} twice`);
+    languages.push(code);
+  }
+  return languages;
+}
+
+const ANDROID_PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
+/** Meta's app signature hash: 11 characters of base64 (what the SMS Retriever's AppSignatureHelper prints). */
+const SIGNATURE_HASH = /^[A-Za-z0-9+/]{11}$/;
+/** Meta accepts at most 5 supported apps per OTP button. */
+const MAX_ANDROID_APPS = 5;
+
+/** META_ANDROID_APPS: `com.example.app:K8a/AINcGX7`, comma-separated, at most 5. */
+export function parseAndroidApps(value: string | undefined): AndroidApp[] {
+  if (value === undefined) return [];
+  const apps: AndroidApp[] = [];
+  for (const item of value.split(',')) {
+    const [packageName, signatureHash, ...rest] = item.trim().split(':');
+    if (
+      rest.length > 0 ||
+      !packageName ||
+      !ANDROID_PACKAGE.test(packageName) ||
+      !signatureHash ||
+      !SIGNATURE_HASH.test(signatureHash)
+    )
+      throw new ConfigError(
+        `META_ANDROID_APPS must be a comma list of package:signatureHash with an 11-character hash, such as com.example.app:K8a/AINcGX7 (got "${item.trim()}")`,
+      );
+    apps.push({ packageName, signatureHash });
+  }
+  if (apps.length > MAX_ANDROID_APPS)
+    throw new ConfigError(
+      `META_ANDROID_APPS lists ${apps.length} apps; Meta accepts at most ${MAX_ANDROID_APPS}`,
+    );
+  return apps;
 }
 
 /** A share from 0 to 1 (`0.2`). */

@@ -6,6 +6,7 @@ import { App } from '../apps/entities/app.entity';
 import { AuditEvent } from '../audit/entities/audit-event.entity';
 import { InboundEvent } from '../inbound/entities/inbound-event.entity';
 import { InboundSender } from '../inbound/entities/inbound-sender.entity';
+import { WaUserPhone } from '../inbound/entities/wa-user-phone.entity';
 import { SandboxMessage } from '../providers/entities/sandbox-message.entity';
 import { IdempotencyKey } from '../verification/entities/idempotency-key.entity';
 import { VerificationMessage } from '../verification/entities/verification-message.entity';
@@ -23,6 +24,7 @@ export const ENTITIES = [
   IdempotencyKey,
   InboundEvent,
   InboundSender,
+  WaUserPhone,
   WebhookDelivery,
   WebhookAttempt,
   WebhookEndpoint,

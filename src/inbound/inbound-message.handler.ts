@@ -33,6 +33,7 @@ import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
 import { InboxRepository } from './inbox.repository';
 import { decideInboundOutcome, InboundOutcome, InboundSenderIdentity } from './inbound-outcome';
 import { InboundSenderRepository } from './inbound-sender.repository';
+import { WaUserPhoneRepository } from './wa-user-phone.repository';
 
 const RATE_WINDOW_MS = 60_000;
 
@@ -43,7 +44,8 @@ type InboundRefusalReason =
   | 'country_unknown'
   | 'number_type'
   | 'phone_rate_limited'
-  | 'invalid_phone';
+  | 'invalid_phone'
+  | 'phone_required';
 const HELP_INTERVAL_MS = 60 * 60_000;
 
 interface Matched {
@@ -84,11 +86,23 @@ export class InboundMessageHandler {
     private readonly creationGuard: CreationGuard,
     private readonly metrics: MetricsService,
     private readonly conversion: ConversionCounters,
+    private readonly userPhones: WaUserPhoneRepository,
   ) {}
 
   /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
   async handle(event: InboundMessageEvent, actor: Actor, firstAttempt: boolean): Promise<void> {
-    const sender: InboundSenderIdentity = { phone: event.from, waUserId: event.waUserId };
+    // WhatsApp showed both identifiers: keep the pair, so a later message with the phone hidden
+    // (user id only) is known to come from this phone.
+    if (event.from !== null && event.waUserId !== null)
+      await this.userPhones.remember(event.waUserId, event.from, event.timestamp);
+    const knownPhone =
+      event.from === null && event.waUserId !== null
+        ? await this.userPhones.phoneOf(event.waUserId)
+        : null;
+    const sender: InboundSenderIdentity = {
+      phone: event.from ?? knownPhone,
+      waUserId: event.waUserId,
+    };
     // A sandbox message counts only within the app that injected it (one app cannot throttle another's senders).
     const scope = event.appId === undefined ? event.provider : `${event.provider}:${event.appId}`;
     const senderKey = `${scope}:${event.from ?? `user:${event.waUserId ?? 'unknown'}`}`;
@@ -97,6 +111,7 @@ export class InboundMessageHandler {
       channel: event.channel,
       from: maskPhone(event.from),
       phoneHidden: event.from === null,
+      ...(knownPhone !== null ? { phoneFromUserId: true } : {}),
       messageId: event.messageId,
     };
     const now = this.clock.now();
@@ -147,6 +162,7 @@ export class InboundMessageHandler {
     if (!verification || !app) {
       await this.unmatched(
         event,
+        sender,
         senderKey,
         token === null ? 'no_token' : 'unknown_token',
         actor,
@@ -167,13 +183,18 @@ export class InboundMessageHandler {
    * A verification created without a phone takes the sender's number: it must pass the checks a
    * creation with that number would (the app's allowed countries, the refused number types, the
    * velocity guard and the per-phone limits, counted here as that creation). Null when it does.
+   * A sender whose phone stays hidden (user id only) is accepted only by an app that allows
+   * username-only approvals and does not limit countries.
    */
   private async senderRefusal(
     app: App,
     sender: InboundSenderIdentity,
     actor: Actor,
   ): Promise<InboundRefusalReason | null> {
-    if (sender.phone === null) return app.allowedCountries?.length ? 'country_unknown' : null;
+    if (sender.phone === null) {
+      if (!app.allowUsernameOnly) return 'phone_required';
+      return app.allowedCountries?.length ? 'country_unknown' : null;
+    }
     const phone = normalisePhone(sender.phone);
     if (!phone) return 'invalid_phone';
     try {
@@ -206,7 +227,12 @@ export class InboundMessageHandler {
       actor,
       data: { messageId: event.messageId, from: maskPhone(sender.phone), reason },
     });
-    if (sender.phone) await this.reply(m, verification, 'inboundRefused', MessagePurpose.REFUSAL);
+    await this.reply(
+      m,
+      verification,
+      reason === 'phone_required' ? 'inboundSharePhone' : 'inboundRefused',
+      MessagePurpose.REFUSAL,
+    );
   }
 
   private async resolve(m: Matched, outcome: InboundOutcome, isRetry: boolean): Promise<void> {
@@ -292,9 +318,7 @@ export class InboundMessageHandler {
     }
     // Counted with the country known at creation (ZZ without a phone), as the created series was.
     this.metrics.verificationCompleted(verification, VerificationStatus.APPROVED);
-    if (sender.phone) {
-      await this.reply(m, approved, 'inboundConfirmed', MessagePurpose.CONFIRMATION);
-    }
+    await this.reply(m, approved, 'inboundConfirmed', MessagePurpose.CONFIRMATION);
   }
 
   private async issueCode(m: Matched, isRetry: boolean): Promise<void> {
@@ -365,8 +389,13 @@ export class InboundMessageHandler {
       );
       await this.outbox.enqueue(manager, app, WebhookEventType.INBOUND_MISMATCH, verification);
     });
-    // Without a visible phone there is no address to reply to (sending to a business-scoped user id is not supported yet).
-    if (sender.phone) await this.reply(m, verification, 'inboundMismatch', MessagePurpose.REFUSAL);
+    // A hidden phone is asked for; a different phone is told this verification is not theirs.
+    await this.reply(
+      m,
+      verification,
+      reason === 'mismatch' ? 'inboundMismatch' : 'inboundSharePhone',
+      MessagePurpose.REFUSAL,
+    );
   }
 
   private async expire(m: Matched): Promise<void> {
@@ -399,7 +428,7 @@ export class InboundMessageHandler {
       return moved;
     });
     if (expired) this.metrics.verificationCompleted(verification, VerificationStatus.EXPIRED);
-    if (m.sender.phone) await this.reply(m, verification, 'inboundExpired', MessagePurpose.REFUSAL);
+    await this.reply(m, verification, 'inboundExpired', MessagePurpose.REFUSAL);
   }
 
   private async refuseNotPending(m: Matched, status: VerificationStatus): Promise<void> {
@@ -411,43 +440,55 @@ export class InboundMessageHandler {
       actor,
       data: { messageId: event.messageId, status },
     });
-    if (m.sender.phone) await this.reply(m, verification, 'inboundExpired', MessagePurpose.REFUSAL);
+    await this.reply(m, verification, 'inboundExpired', MessagePurpose.REFUSAL);
   }
 
   private async reply(
     m: Matched,
     verification: Verification,
-    key: 'inboundConfirmed' | 'inboundMismatch' | 'inboundExpired' | 'inboundRefused',
+    key:
+      | 'inboundConfirmed'
+      | 'inboundMismatch'
+      | 'inboundExpired'
+      | 'inboundRefused'
+      | 'inboundSharePhone',
     purpose: MessagePurpose,
   ): Promise<void> {
+    const to = replyAddress(m.sender);
+    if (to === null) return;
     const text = renderMessage(verification.locale, key, { brand: m.app.brandName });
-    await this.codeSender.sendText(m.app, verification, m.sender.phone!, text, purpose, m.actor);
+    await this.codeSender.sendText(m.app, verification, to, text, purpose, m.actor);
   }
 
   /** No token, or one we do not know: a help reply at most once an hour per sender (no app, so neutral wording). */
   private async unmatched(
     event: InboundMessageEvent,
+    sender: InboundSenderIdentity,
     senderKey: string,
     reason: 'no_token' | 'unknown_token',
     actor: Actor,
     basics: Record<string, unknown>,
   ): Promise<void> {
     const now = this.clock.now();
+    const to = replyAddress(sender);
     const helpSent =
-      event.from !== null && (await this.senders.claimHelp(senderKey, now, HELP_INTERVAL_MS));
+      to !== null && (await this.senders.claimHelp(senderKey, now, HELP_INTERVAL_MS));
     await this.audit.record({
       type: 'inbound.unmatched',
       appId: null,
       actor,
       data: { ...basics, reason, helpSent },
     });
-    if (!helpSent || !event.from) return;
-    const locale = normalisePhone(event.from)?.country === 'ID' ? 'id' : 'en';
+    if (!helpSent || to === null) return;
+    // A user id starts with the person's country (`ID.…`), like a phone's calling code tells it.
+    const country =
+      typeof to === 'string' ? normalisePhone(to)?.country : to.waUserId.split('.')[0];
+    const locale = country === 'ID' ? 'id' : 'en';
     try {
       await this.registry.sendFirstAvailable(
         {
           kind: 'text',
-          to: event.from,
+          ...(typeof to === 'string' ? { to } : { to: null, toUserId: to.waUserId }),
           text: renderMessage(locale, 'inboundHelp', {}),
           locale,
           appId: event.appId ?? null,
@@ -461,4 +502,10 @@ export class InboundMessageHandler {
       );
     }
   }
+}
+
+/** Where a reply goes: the sender's phone, else (phone hidden) their WhatsApp user id. */
+function replyAddress(sender: InboundSenderIdentity): string | { waUserId: string } | null {
+  if (sender.phone !== null) return sender.phone;
+  return sender.waUserId !== null ? { waUserId: sender.waUserId } : null;
 }

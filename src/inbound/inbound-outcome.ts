@@ -12,8 +12,9 @@ export interface InboundSenderIdentity {
  * What an inbound message carrying a known token does to its verification:
  * - `not_pending`: approved, canceled, … already: reply "expired or already used".
  * - `expired`: pending but past its expiry: expire it, reply "expired".
- * - `phone_hidden`: we cannot see (or reply to) the sender's phone, but the verification needs it
- *   (a required phone, or a code to send): stays pending, the app hears of the mismatch.
+ * - `phone_hidden`: we cannot see the sender's phone (WhatsApp shows only their user id, and no
+ *   earlier message paired it with a phone), but the verification needs it (a required phone, or a
+ *   code to send): stays pending, the app hears of the mismatch, the sender is asked for the number.
  * - `mismatch`: the token belongs to another phone: stays pending, polite refusal.
  * - `confirm` / `code`: the sender is the right person: approve, or send a code.
  */

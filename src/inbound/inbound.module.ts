@@ -12,6 +12,7 @@ import { ProviderWebhooksController } from './provider-webhooks.controller';
 import { ProviderWebhooksService } from './provider-webhooks.service';
 import { SandboxInboundController } from './sandbox-inbound.controller';
 import { SandboxInboundService } from './sandbox-inbound.service';
+import { WaUserPhoneRepository } from './wa-user-phone.repository';
 
 /** User-first verification: provider webhooks and the sandbox feed an inbox; its processor matches tokens and tracks delivery. */
 @Module({
@@ -23,6 +24,7 @@ import { SandboxInboundService } from './sandbox-inbound.service';
     InboxService,
     InboxRepository,
     InboundSenderRepository,
+    WaUserPhoneRepository,
     InboundMessageHandler,
     DeliveryStatusHandler,
   ],

@@ -5,8 +5,14 @@ import { Channel, DeliveryStatus } from '../verification/verification.types';
 export type ProviderName = 'sandbox' | 'meta' | 'twilio';
 
 export interface OutboundMessage {
-  /** Recipient in E.164. */
-  to: string;
+  /** Recipient in E.164; null when WhatsApp hides the phone and only {@link toUserId} is known. */
+  to: string | null;
+  /**
+   * WhatsApp business-scoped user id (BSUID) of the recipient, used when `to` is null: Meta sends
+   * free-form text to it (`recipient`); authentication templates cannot go to one, and adapters
+   * without user ids refuse such a message.
+   */
+  toUserId?: string | null;
   channel: Channel;
   /**
    * `code`: a one-time code. On WhatsApp via Meta it goes through the approved authentication
@@ -18,7 +24,7 @@ export interface OutboundMessage {
   code?: string;
   /** Rendered text: the whole message for `text`, the SMS/sandbox/Twilio body for `code`. */
   text: string;
-  /** BCP-47-ish locale (`en`, `id`, `pt_BR`), used for the template language. */
+  /** BCP-47-ish locale (`en`, `id`, `pt_BR`); Meta picks the template language from it. */
   locale: string;
   /**
    * The app the message is sent for, when there is one. Only the sandbox adapter keeps it (each app

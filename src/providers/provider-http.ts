@@ -30,16 +30,28 @@ export class ProviderHttpClient {
   }
 
   post(url: string, headers: Record<string, string>, body: string): Promise<ProviderHttpResponse> {
+    return this.request('POST', url, headers, Buffer.from(body));
+  }
+
+  get(url: string, headers: Record<string, string>): Promise<ProviderHttpResponse> {
+    return this.request('GET', url, headers, null);
+  }
+
+  private request(
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    payload: Buffer | null,
+  ): Promise<ProviderHttpResponse> {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
-    const payload = Buffer.from(body);
     return new Promise<ProviderHttpResponse>((resolve, reject) => {
       const req = (secure ? httpsRequest : httpRequest)(
         target,
         {
-          method: 'POST',
+          method,
           agent: secure ? this.httpsAgent : this.httpAgent,
-          headers: { ...headers, 'content-length': String(payload.length) },
+          headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers,
         },
         (res) =>
           readResponse(res).then(resolve, (error: unknown) => reject(this.transportError(error))),
@@ -47,7 +59,7 @@ export class ProviderHttpClient {
       const timer = setTimeout(() => req.destroy(new TimeoutError()), this.timeoutMs);
       req.on('close', () => clearTimeout(timer));
       req.on('error', (error) => reject(this.transportError(error)));
-      req.end(payload);
+      req.end(payload ?? undefined);
     });
   }
 

@@ -15,6 +15,7 @@ import {
   ProviderName,
   SendResult,
 } from './messaging-provider';
+import { MetaTemplatesClient } from './meta/meta-templates.client';
 import { MetaWhatsappProvider } from './meta/meta-whatsapp.provider';
 import { SandboxProvider } from './sandbox/sandbox.provider';
 import { TwilioProvider } from './twilio/twilio.provider';
@@ -64,6 +65,7 @@ export class ProviderRegistry {
   private readonly providers = new Map<Channel, MessagingProvider>();
   private readonly metaProvider: MetaWhatsappProvider | null = null;
   private readonly twilioProvider: TwilioProvider | null = null;
+  private readonly templatesClient: MetaTemplatesClient | null = null;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -81,7 +83,11 @@ export class ProviderRegistry {
     const sms = ProviderRegistry.buildSms(config.smsProvider, config, sandboxMessages, clock);
     if (sms) this.providers.set(Channel.SMS, sms);
 
-    if (whatsapp instanceof MetaWhatsappProvider) this.metaProvider = whatsapp;
+    if (whatsapp instanceof MetaWhatsappProvider) {
+      this.metaProvider = whatsapp;
+      if (config.meta.wabaId)
+        this.templatesClient = new MetaTemplatesClient(config.meta, config.meta.wabaId);
+    }
     if (whatsapp instanceof TwilioProvider) this.twilioProvider = whatsapp;
     else if (sms instanceof TwilioProvider) this.twilioProvider = sms;
   }
@@ -94,6 +100,11 @@ export class ProviderRegistry {
   /** The Meta adapter (webhook signature and parsing), when `WHATSAPP_PROVIDER=meta`. */
   meta(): MetaWhatsappProvider | null {
     return this.metaProvider;
+  }
+
+  /** The WABA's message templates, when `WHATSAPP_PROVIDER=meta` and META_WABA_ID is set. */
+  metaTemplates(): MetaTemplatesClient | null {
+    return this.templatesClient;
   }
 
   /** A Twilio adapter (webhook signature and parsing), when any channel uses Twilio. */

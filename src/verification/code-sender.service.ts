@@ -108,11 +108,14 @@ export class CodeSender {
     return toOutcome(delivery);
   }
 
-  /** Sends a free-form reply (inbound flow, inside the 24-hour window); never falls back to SMS. */
+  /**
+   * Sends a free-form reply (inbound flow, inside the 24-hour window); never falls back to SMS.
+   * `to` is a phone in E.164, or the WhatsApp user id of a sender whose phone is hidden.
+   */
   async sendText(
     app: App,
     verification: Verification,
-    to: string,
+    to: string | { waUserId: string },
     text: string,
     purpose: MessagePurpose,
     actor: Actor,
@@ -281,14 +284,19 @@ export class CodeSender {
 
   private async deliver(
     verification: Verification,
-    to: string,
+    to: string | { waUserId: string },
     content: Pick<OutboundMessage, 'kind' | 'code' | 'text'>,
     channels: Channel[],
     purpose: MessagePurpose,
   ): Promise<Delivery> {
     try {
       const sent = await this.registry.sendFirstAvailable(
-        { ...content, to, locale: verification.locale, appId: verification.appId },
+        {
+          ...content,
+          ...(typeof to === 'string' ? { to } : { to: null, toUserId: to.waUserId }),
+          locale: verification.locale,
+          appId: verification.appId,
+        },
         channels,
       );
       return {

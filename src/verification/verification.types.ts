@@ -42,6 +42,9 @@ export const DELIVERY_STATUS_RANK: Record<DeliveryStatus, number> = {
   [DeliveryStatus.FAILED]: 5,
 };
 
+/** Time to live of a verification when neither the request nor the app sets one. */
+export const DEFAULT_TTL_SECONDS = 600;
+
 export const MAX_CHECK_ATTEMPTS = 5;
 export const MAX_SENDS = 5;
 export const RESEND_COOLDOWN_MS = 30_000;

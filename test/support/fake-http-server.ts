@@ -57,6 +57,12 @@ export abstract class FakeHttpServer {
     return this.baseUrl;
   }
 
+  /** The base URL while listening (`http://127.0.0.1:<port>`). */
+  protected url(): string {
+    if (!this.baseUrl) throw new Error('fake server is not listening');
+    return this.baseUrl;
+  }
+
   /** Stops listening and drops open connections (including ones kept waiting by `delayMs`). */
   async stop(): Promise<void> {
     const server = this.server;

@@ -110,6 +110,8 @@ const ERROR_CODES: Record<ApiErrorCode, true> = {
   request_timeout: true,
   headers_too_large: true,
   pages_not_built: true,
+  templates_not_configured: true,
+  provider_error: true,
 };
 
 function isApiError(body: unknown): body is ApiError {

@@ -458,6 +458,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The WhatsApp authentication templates (META_OTP_TEMPLATE) on the Business Account */
+        get: operations["listTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create the authentication template in every configured language that lacks it (idempotent) */
+        post: operations["syncTemplates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "verification.approved": {
@@ -623,7 +657,7 @@ export interface components {
              * @example verification_not_pending
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_phone" | "unauthorized" | "invalid_signature" | "country_not_allowed" | "forbidden" | "not_found" | "verification_not_pending" | "idempotency_conflict" | "payload_too_large" | "rate_limited" | "resend_too_soon" | "max_sends_reached" | "delivery_failed" | "internal_error" | "request_timeout" | "headers_too_large" | "service_unavailable" | "pages_not_built";
+            code: "validation_failed" | "invalid_phone" | "unauthorized" | "invalid_signature" | "country_not_allowed" | "forbidden" | "not_found" | "verification_not_pending" | "idempotency_conflict" | "payload_too_large" | "rate_limited" | "resend_too_soon" | "max_sends_reached" | "delivery_failed" | "internal_error" | "request_timeout" | "headers_too_large" | "service_unavailable" | "pages_not_built" | "templates_not_configured" | "provider_error";
             /**
              * @description Human readable message.
              * @example Verification is not pending
@@ -792,6 +826,11 @@ export interface components {
              * @example false
              */
             testNumbersInProduction?: boolean;
+            /**
+             * @description Approve a phone-less inbound `confirm` verification for a WhatsApp sender whose phone is hidden behind a username (business-scoped user id only): the verification is approved with `waUserId` and `phone: null`. False when not given: such a sender is asked to share their number and the verification stays pending.
+             * @example false
+             */
+            allowUsernameOnly?: boolean;
         };
         TestNumberSummaryDto: {
             /**
@@ -911,6 +950,11 @@ export interface components {
              * @example true
              */
             testNumbersActive: boolean;
+            /**
+             * @description Whether a phone-less confirm verification may be approved for a sender known only by a WhatsApp user id (phone hidden).
+             * @example false
+             */
+            allowUsernameOnly: boolean;
             /** @description Active (not revoked) API keys. */
             apiKeys: components["schemas"]["ApiKeySummaryDto"][];
             /** @description Countries currently blocked by the velocity guard. */
@@ -1002,6 +1046,11 @@ export interface components {
              * @example true
              */
             testNumbersActive: boolean;
+            /**
+             * @description Whether a phone-less confirm verification may be approved for a sender known only by a WhatsApp user id (phone hidden).
+             * @example false
+             */
+            allowUsernameOnly: boolean;
             /** @description Active (not revoked) API keys. */
             apiKeys: components["schemas"]["ApiKeySummaryDto"][];
             /** @description Countries currently blocked by the velocity guard. */
@@ -1074,6 +1123,11 @@ export interface components {
              * @example false
              */
             testNumbersInProduction?: boolean;
+            /**
+             * @description Approve a phone-less inbound `confirm` verification for a WhatsApp sender whose phone is hidden behind a username (business-scoped user id only): the verification is approved with `waUserId` and `phone: null`. False when not given: such a sender is asked to share their number and the verification stays pending.
+             * @example false
+             */
+            allowUsernameOnly?: boolean;
         };
         ApiKeyCreatedDto: {
             /**
@@ -1817,6 +1871,63 @@ export interface components {
              */
             groupBy: ("country" | "channel" | "flow" | "day")[];
             data: components["schemas"]["ConversionRowDto"][];
+        };
+        TemplateDto: {
+            /**
+             * @description Template name (META_OTP_TEMPLATE).
+             * @example otp_code
+             */
+            name: string;
+            /**
+             * @description Template language (Meta code).
+             * @example pt_BR
+             */
+            language: string;
+            /**
+             * @description Meta's review status: `APPROVED` (usable), `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`…
+             * @example APPROVED
+             */
+            status: string;
+            /**
+             * @description The OTP button: `copy_code`, `one_tap` or `zero_tap`; null when Meta shows none.
+             * @example one_tap
+             */
+            otpType: string | null;
+        };
+        TemplateListDto: {
+            /** @description The WABA templates named META_OTP_TEMPLATE, one per language. */
+            data: components["schemas"]["TemplateDto"][];
+        };
+        TemplateSyncFailureDto: {
+            /**
+             * @description Language that could not be created.
+             * @example pt_BR
+             */
+            language: string;
+            /**
+             * @description Meta's refusal (error code and title), or why the Graph API was not reached.
+             * @example meta error 100: Invalid parameter
+             */
+            error: string;
+        };
+        TemplateSyncResultDto: {
+            /**
+             * @description Languages created now (status `PENDING` until Meta reviews them).
+             * @example [
+             *       "pt_BR"
+             *     ]
+             */
+            created: string[];
+            /**
+             * @description Languages that already had the template, whatever its status; left untouched.
+             * @example [
+             *       "en",
+             *       "id"
+             *     ]
+             */
+            existing: string[];
+            /** @description Languages the Graph API refused; a later sync tries them again. */
+            failed: components["schemas"]["TemplateSyncFailureDto"][];
         };
         /**
          * @description Event type.
@@ -3278,7 +3389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description verification_not_pending (with status) or idempotency_conflict */
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3343,7 +3454,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description delivery_failed (with the verification id) */
+            /** @description delivery_failed (with the verification id), or provider_error (Graph API) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3584,7 +3695,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description verification_not_pending (with status) or idempotency_conflict */
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3730,7 +3841,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description verification_not_pending (with status) or idempotency_conflict */
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3878,7 +3989,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description verification_not_pending (with status) or idempotency_conflict */
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3927,7 +4038,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description delivery_failed (with the verification id) */
+            /** @description delivery_failed (with the verification id), or provider_error (Graph API) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4037,7 +4148,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description verification_not_pending (with status) or idempotency_conflict */
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5327,6 +5438,248 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    listTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateListDto"];
+                };
+            };
+            /** @description unauthorized (or invalid_signature for provider webhooks) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing or invalid credentials"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "verification_not_pending",
+                     *       "message": "Verification is not pending",
+                     *       "status": "approved"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description delivery_failed (with the verification id), or provider_error (Graph API) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 502,
+                     *       "code": "delivery_failed",
+                     *       "message": "No channel could deliver the code",
+                     *       "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    syncTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSyncResultDto"];
+                };
+            };
+            /** @description unauthorized (or invalid_signature for provider webhooks) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing or invalid credentials"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "verification_not_pending",
+                     *       "message": "Verification is not pending",
+                     *       "status": "approved"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description delivery_failed (with the verification id), or provider_error (Graph API) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 502,
+                     *       "code": "delivery_failed",
+                     *       "message": "No channel could deliver the code",
+                     *       "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };

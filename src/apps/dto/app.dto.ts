@@ -208,11 +208,20 @@ export class CreateAppDto {
   @IsOmittable()
   @IsBoolean()
   testNumbersInProduction?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      'Approve a phone-less inbound `confirm` verification for a WhatsApp sender whose phone is hidden behind a username (business-scoped user id only): the verification is approved with `waUserId` and `phone: null`. False when not given: such a sender is asked to share their number and the verification stays pending.',
+    example: false,
+  })
+  @IsOmittable()
+  @IsBoolean()
+  allowUsernameOnly?: boolean;
 }
 
 /**
  * Every field optional; a field without a null state (`name`, `defaultLocale`, `codeLength`,
- * `ttlSeconds`, `testNumbersInProduction`) is still refused as `null` (400, not a failed write).
+ * `ttlSeconds`, `testNumbersInProduction`, `allowUsernameOnly`) is still refused as `null` (400, not a failed write).
  */
 export class UpdateAppDto extends PartialType(CreateAppDto, { skipNullProperties: false }) {}
 
@@ -349,6 +358,13 @@ export class AppResponseDto {
     example: true,
   })
   testNumbersActive: boolean;
+
+  @ApiProperty({
+    description:
+      'Whether a phone-less confirm verification may be approved for a sender known only by a WhatsApp user id (phone hidden).',
+    example: false,
+  })
+  allowUsernameOnly: boolean;
 
   @ApiProperty({ description: 'Active (not revoked) API keys.', type: [ApiKeySummaryDto] })
   apiKeys: ApiKeySummaryDto[];

@@ -68,6 +68,13 @@ export class App {
   })
   testNumbersInProduction: boolean;
 
+  /**
+   * Whether a phone-less confirm verification may be approved for a WhatsApp sender whose phone is
+   * hidden behind a username (business-scoped user id only); default false.
+   */
+  @Column({ name: 'allow_username_only', type: 'int', default: 0, transformer: intBoolean })
+  allowUsernameOnly: boolean;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt: number;
 

@@ -21,6 +21,10 @@ function metaConfig(apiBaseUrl: string, overrides: Partial<MetaConfig> = {}): Me
     verifyToken: 'verify-token',
     otpTemplate: 'otp_code',
     timeoutMs: 2000,
+    wabaId: null,
+    templateLanguages: ['en', 'id', 'pt_BR'],
+    otpButton: 'copy_code',
+    androidApps: [],
     ...overrides,
   };
 }
@@ -106,9 +110,43 @@ describe('MetaWhatsappProvider.send', () => {
     ['pt-BR', 'pt_BR'],
     ['pt_BR', 'pt_BR'],
     ['pt-br', 'pt_BR'],
+    ['pt', 'pt_BR'],
+    ['pt-PT', 'pt_BR'],
+    ['fr', 'en'],
   ])('maps locale %s to template language %s', async (locale, expected) => {
     await provider.send(codeMessage({ locale }));
     expect(graph.lastMessageTo('6281212345678')?.body.template?.language?.code).toBe(expected);
+  });
+
+  it('sends a text to a business-scoped user id with `recipient` and no `to`', async () => {
+    graph.reset();
+    await provider.send({
+      to: null,
+      toUserId: 'US.13491208655302741918',
+      channel: Channel.WHATSAPP,
+      kind: 'text',
+      text: 'Please share your number.',
+      locale: 'en',
+    });
+    expect(graph.requests).toHaveLength(1);
+    expect(graph.requests[0].body).toEqual({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      recipient: 'US.13491208655302741918',
+      type: 'text',
+      text: { preview_url: false, body: 'Please share your number.' },
+    });
+  });
+
+  it('never sends an authentication template to a business-scoped user id', async () => {
+    graph.reset();
+    const error = await rejectionOf(
+      provider.send(codeMessage({ to: null, toUserId: 'US.13491208655302741918' })),
+    );
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as DeliveryError).providerCode).toBe('131062');
+    expect((error as DeliveryError).retryable).toBe(false);
+    expect(graph.requests).toHaveLength(0);
   });
 
   it('sends a free-form text without link preview', async () => {

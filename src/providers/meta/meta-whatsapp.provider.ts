@@ -21,9 +21,13 @@ import {
   safeVendorText,
 } from '../provider-utils';
 import { ProviderHttpClient } from '../provider-http';
+import { chooseTemplateLanguage } from './template-language';
 
 /** Graph error codes that mean "throttled": worth another try later even though the HTTP status is 4xx. */
 const THROTTLING_CODES = new Set(['4', '80007', '130429', '131048', '131056']);
+
+/** Meta's error for an authentication template addressed to a business-scoped user id. */
+const USER_ID_TEMPLATE_ERROR = '131062';
 
 const SIGNATURE_HEADER = /^sha256=([0-9a-f]{64})$/i;
 
@@ -103,13 +107,25 @@ export class MetaWhatsappProvider implements MessagingProvider {
   }
 
   private payloadFor(message: OutboundMessage): JsonRecord {
-    const envelope = {
-      messaging_product: 'whatsapp',
-      recipient_type: 'individual',
-      to: message.to.replace(/^\+/, ''),
-    };
+    // A sender known only by a business-scoped user id is addressed with `recipient` (Meta ignores
+    // it when `to` is present, so the two are never sent together).
+    const address = message.to
+      ? { to: message.to.replace(/^\+/, '') }
+      : message.toUserId
+        ? { recipient: message.toUserId }
+        : null;
+    if (!address) throw new DeliveryError('no phone number or user id to send to', false);
+    const envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', ...address };
     if (message.kind === 'text') {
       return { ...envelope, type: 'text', text: { preview_url: false, body: message.text } };
+    }
+    if (!message.to) {
+      // Meta refuses authentication templates to user ids (131062); not sent, so no charge either.
+      throw new DeliveryError(
+        `meta error ${USER_ID_TEMPLATE_ERROR}: authentication templates need a phone number`,
+        false,
+        USER_ID_TEMPLATE_ERROR,
+      );
     }
     if (!message.code) throw new DeliveryError('code message without a code', false);
     const parameter = { type: 'text', text: message.code };
@@ -118,20 +134,15 @@ export class MetaWhatsappProvider implements MessagingProvider {
       type: 'template',
       template: {
         name: this.config.otpTemplate,
-        language: { code: MetaWhatsappProvider.templateLanguage(message.locale) },
+        language: {
+          code: chooseTemplateLanguage(message.locale, this.config.templateLanguages),
+        },
         components: [
           { type: 'body', parameters: [parameter] },
           { type: 'button', sub_type: 'url', index: '0', parameters: [parameter] },
         ],
       },
     };
-  }
-
-  /** `en` → `en`, `pt-BR` / `pt_br` → `pt_BR` (Meta's template language codes). */
-  static templateLanguage(locale: string): string {
-    const [language, region] = (locale || 'en').trim().split(/[-_]/);
-    const lang = (language || 'en').toLowerCase();
-    return region ? `${lang}_${region.toUpperCase()}` : lang;
   }
 
   private httpError(status: number, json: unknown, code: string | undefined): DeliveryError {

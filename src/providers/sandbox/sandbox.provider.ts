@@ -3,7 +3,12 @@ import { Clock } from '../../common/clock';
 import { newId } from '../../common/ids';
 import { Channel, DeliveryStatus } from '../../verification/verification.types';
 import { SandboxMessage } from '../entities/sandbox-message.entity';
-import { MessagingProvider, OutboundMessage, SendResult } from '../messaging-provider';
+import {
+  DeliveryError,
+  MessagingProvider,
+  OutboundMessage,
+  SendResult,
+} from '../messaging-provider';
 
 /**
  * Development adapter: "sends" by storing the message, so a developer (or an e2e test) can read
@@ -19,6 +24,8 @@ export class SandboxProvider implements MessagingProvider {
   ) {}
 
   async send(message: OutboundMessage): Promise<SendResult> {
+    // Sandbox senders always show their phone (POST /v1/sandbox/inbound takes one).
+    if (!message.to) throw new DeliveryError('no phone number to send to', false);
     const id = newId();
     await this.messages.insert({
       id,

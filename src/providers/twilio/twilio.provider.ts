@@ -39,6 +39,8 @@ export class TwilioProvider implements MessagingProvider {
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
+    // Twilio addresses WhatsApp users by phone only.
+    if (!message.to) throw new DeliveryError('no phone number to send to', false);
     const from = this.channel === Channel.WHATSAPP ? this.config.whatsappFrom : this.config.smsFrom;
     const form = new URLSearchParams({
       To: this.address(message.to),

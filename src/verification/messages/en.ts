@@ -20,6 +20,10 @@ export const en: MessageCatalog = {
   inboundRefused: ({ brand }) =>
     `Sorry, this number cannot be verified for ${app(brand)}. ` +
     'Please try again later or with another number.',
+  inboundSharePhone: ({ brand }) =>
+    `To verify your number for ${app(brand)}, we need to see your phone number, ` +
+    'which your WhatsApp username keeps hidden. Please share your number with us in this chat, ' +
+    'then send the verification message again.',
   otpCode: ({ brand, code }) =>
     `${code} is your ${brand ? `${brand} ` : ''}verification code. Do not share it.`,
 };

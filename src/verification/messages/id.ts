@@ -22,6 +22,10 @@ export const id: MessageCatalog = {
   inboundRefused: ({ brand }) =>
     `Maaf, nomor ini tidak dapat diverifikasi untuk ${app(brand)}. ` +
     'Silakan coba lagi nanti atau gunakan nomor lain.',
+  inboundSharePhone: ({ brand }) =>
+    `Untuk memverifikasi nomor Anda di ${app(brand)}, kami perlu melihat nomor telepon Anda, ` +
+    'yang disembunyikan oleh nama pengguna WhatsApp Anda. Silakan bagikan nomor Anda kepada kami ' +
+    'di chat ini, lalu kirim ulang pesan verifikasi.',
   otpCode: ({ brand, code }) =>
     `${code} adalah kode verifikasi ${brand ? `${brand} ` : ''}Anda. ` +
     'Jangan berikan kode ini kepada siapa pun.',

@@ -20,6 +20,11 @@ export interface MessageVars {
    * allowed for the app, number type refused, too many verifications for the number).
    */
   inboundRefused: { brand?: string | null };
+  /**
+   * Reply to a sender whose phone WhatsApp hides (username, business-scoped user id only) when the
+   * verification needs the number: share it in the chat, then send the message again.
+   */
+  inboundSharePhone: { brand?: string | null };
   /** Outbound code (SMS, sandbox). */
   otpCode: { brand?: string | null; code: string };
 }

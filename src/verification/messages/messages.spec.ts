@@ -10,6 +10,7 @@ const KEYS: MessageKey[] = [
   'inboundExpired',
   'inboundHelp',
   'inboundRefused',
+  'inboundSharePhone',
   'otpCode',
 ];
 
