@@ -180,6 +180,8 @@ function draw() {
   const column = (width - MARGIN * (COLUMNS - 1)) / COLUMNS;
   let bottom = 0;
   for (const panel of DATA.panels) {
+    // Series without a single value in the range (a route not called since: NaN quantiles) are left out.
+    panel.series = panel.series.filter((series) => series.points.some((p) => p[1] !== null));
     const g = panel.gridPos;
     const el = document.createElement('div');
     el.style.left = g.x * (column + MARGIN) + 'px';

@@ -632,7 +632,10 @@ class Preview {
     });
     this.tally.add(`flow.inbound.sent.${await this.postMeta(raw)}`);
     // Meta redelivers a notification now and then: the service must count it once.
-    if (chance(0.05)) this.later(between(1000, 5000), () => this.postMeta(raw));
+    if (chance(0.1))
+      this.later(between(1000, 5000), async () =>
+        this.tally.add(`flow.inbound.redelivered.${await this.postMeta(raw)}`),
+      );
   }
 
   /** Now and then someone asks for a code again and again: the per-phone limit answers 429. */
@@ -668,7 +671,7 @@ class Preview {
       Array.from({ length: 3 }, async () => {
         while (Date.now() < stopAt && Date.now() < this.trafficEnd) {
           await this.api('GET', '/v1/verifications?limit=5', key);
-          await sleep(230);
+          await sleep(120);
         }
       }),
     );
