@@ -484,7 +484,7 @@ class Preview {
           this.later(at, () => this.postMeta(status('read')));
         }
       })().catch(() => {
-        res.writeHead(500).end();
+        if (!res.headersSent) res.writeHead(500).end();
       });
     });
     this.servers.push(server);
@@ -494,22 +494,24 @@ class Preview {
   /** The Shop's webhook endpoint: mostly fine, sometimes 500 or too slow, down for a while mid-run. */
   private async startReceiver(): Promise<string> {
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      void readBody(req).then(async () => {
-        const t = this.progress();
-        if (t > 0.42 && t < 0.6) {
-          this.tally.add('receiver.outage');
-          res.writeHead(503).end();
-          return;
-        }
-        if (chance(0.03)) {
-          this.tally.add('receiver.500');
-          res.writeHead(500).end();
-          return;
-        }
-        if (chance(0.02)) await sleep(2600); // beyond WEBHOOK_TIMEOUT
-        this.tally.add('receiver.ok');
-        if (!res.destroyed) res.writeHead(204).end();
-      });
+      void readBody(req)
+        .then(async () => {
+          const t = this.progress();
+          if (t > 0.42 && t < 0.6) {
+            this.tally.add('receiver.outage');
+            res.writeHead(503).end();
+            return;
+          }
+          if (chance(0.03)) {
+            this.tally.add('receiver.500');
+            res.writeHead(500).end();
+            return;
+          }
+          if (chance(0.02)) await sleep(2600); // beyond WEBHOOK_TIMEOUT
+          this.tally.add('receiver.ok');
+          if (!res.destroyed) res.writeHead(204).end();
+        })
+        .catch(() => res.destroy());
     });
     this.servers.push(server);
     return listen(server);
