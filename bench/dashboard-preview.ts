@@ -10,8 +10,8 @@
  * Graph API that answers with a realistic latency, refuses some numbers (error 131026, so those fall
  * back to SMS) and posts signed status webhooks (sent, delivered, read) back like Meta does; SMS goes
  * through the sandbox provider; people read their codes from either and type them (or not), send the
- * prefilled inbound message as signed Meta webhooks; the app's webhook endpoint fails now and then
- * and has one outage. Usage:
+ * prefilled inbound message (as signed Meta webhooks, a quarter through POST /v1/sandbox/inbound);
+ * the app's webhook endpoint fails now and then and has one outage. Usage:
  *   npm run dashboard:preview -- [--duration 240] [--out docs/images/dashboard.png] [--data series.json]
  * Needs `prometheus` and `chromium` on the PATH (or PROMETHEUS_PATH / CHROMIUM_PATH). Everything
  * listens on 127.0.0.1, the run stops by itself and ends its child processes.
@@ -176,7 +176,9 @@ class Preview {
   readonly tally = new Tally();
   private serviceUrl = '';
   private trafficStart = 0;
-  private trafficEnd = 0;
+  private trafficEnd = Number.MAX_SAFE_INTEGER;
+  /** Why a child process ended before its time, if one did. */
+  private crash: string | null = null;
 
   constructor(private readonly options: Options) {}
 
@@ -262,6 +264,7 @@ class Preview {
 
     this.trafficStart = Date.now();
     this.trafficEnd = this.trafficStart + this.options.durationSeconds * 1000;
+    if (this.crash) throw new Error(this.crash);
     console.log(
       `traffic for ${this.options.durationSeconds} s against ${this.serviceUrl}, Prometheus on ${promUrl}`,
     );
@@ -275,6 +278,7 @@ class Preview {
     ]);
     // The picture shows the traffic once it runs (the first minute fills the 1m rate windows), up
     // to one scrape after its end, on the query step so the last point sits at the right edge.
+    if (this.crash) throw new Error(this.crash);
     const rangeEnd = this.trafficEnd + (SCRAPE_SECONDS + 1) * 1000;
     await sleep(Math.max(0, rangeEnd - Date.now()));
     const rangeStart =
@@ -307,11 +311,11 @@ class Preview {
     for (const timer of this.timers) clearTimeout(timer);
     await Promise.all(
       this.children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
         const exited = new Promise((done) => child.once('exit', done));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
+        await Promise.race([exited, sleep(15_000)]);
         clearTimeout(timer);
       }),
     );
@@ -331,18 +335,21 @@ class Preview {
     child.stderr?.on('data', (chunk: Buffer) => {
       errors = (errors + chunk.toString('utf8')).slice(-4000);
     });
-    child.on('error', (error) => {
-      errors += String(error);
-    });
-    child.once('exit', (code, signal) => {
-      if (!this.stopped) console.error(`${name} exited (${code ?? signal}):\n${errors}`);
-    });
+    const failed = (reason: string): void => {
+      if (this.stopped || this.crash) return;
+      // Stops the traffic loops at once; run() reports it.
+      this.crash = `${name} ${reason}:\n${errors}`;
+      this.trafficEnd = Math.min(this.trafficEnd, Date.now());
+    };
+    child.on('error', (error) => failed(`could not run (${error.message})`));
+    child.once('exit', (code, signal) => failed(`exited (${code ?? signal})`));
     this.children.push(child);
   }
 
   private async waitFor(url: string, timeoutMs: number, name: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      if (this.crash) throw new Error(this.crash);
       try {
         if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
       } catch {
@@ -537,9 +544,11 @@ class Preview {
     await Promise.race([Promise.all(running), sleep(20_000)]);
   }
 
+  /**
+   * The code as the person sees it: the newest SMS the sandbox holds for the number (a fallback
+   * after a failed WhatsApp delivery sends one), else the WhatsApp template the Graph API got.
+   */
   private async codeFor(key: string, phone: string): Promise<string | undefined> {
-    const viaWhatsapp = this.codes.get(digitsOf(phone));
-    if (viaWhatsapp) return viaWhatsapp;
     const res = await this.api(
       'GET',
       `/v1/sandbox/messages?phone=${encodeURIComponent(phone)}`,
@@ -547,7 +556,8 @@ class Preview {
     );
     const messages = res.json as unknown as { text?: string }[];
     const text = Array.isArray(messages) ? messages[0]?.text : undefined;
-    return text ? /\b(\d{4,10})\b/.exec(text)?.[1] : undefined;
+    const viaSms = text ? /\b(\d{4,10})\b/.exec(text)?.[1] : undefined;
+    return viaSms ?? this.codes.get(digitsOf(phone));
   }
 
   private async check(key: string, id: string, code: string): Promise<string> {
@@ -620,6 +630,15 @@ class Preview {
     }
     await sleep(between(3000, 10_000));
     if (this.stopped) return;
+    if (chance(0.25)) {
+      // Through the sandbox's inbound route, as the /demo page's phone simulator sends it.
+      const res = await this.api('POST', '/v1/sandbox/inbound', key, {
+        from: phone,
+        text: created.json.waMessage as string,
+      });
+      this.tally.add(`flow.inbound.sandbox.${res.status}`);
+      return;
+    }
     const raw = metaNotification({
       contacts: [{ profile: { name: 'Customer' }, wa_id: digitsOf(phone) }],
       messages: [
