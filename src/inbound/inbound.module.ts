@@ -26,5 +26,6 @@ import { SandboxInboundService } from './sandbox-inbound.service';
     InboundMessageHandler,
     DeliveryStatusHandler,
   ],
+  exports: [SandboxInboundService],
 })
 export class InboundModule {}
