@@ -136,6 +136,27 @@ describe('/demo (browser)', () => {
     await page.getByRole('heading', { name: `Verified: ${phone}` }).waitFor();
   });
 
+  it('on a phone, Verify with WhatsApp offers to open WhatsApp instead of a QR code', async () => {
+    const phoneContext = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: 'en-US',
+    });
+    try {
+      const phonePage = await phoneContext.newPage();
+      phonePage.setDefaultTimeout(UI_TIMEOUT);
+      await phonePage.goto(`${t.url}/demo`);
+      await phonePage.getByRole('button', { name: 'Verify with WhatsApp' }).tap();
+      const open = phonePage.getByRole('link', { name: 'Open WhatsApp', exact: true });
+      expect(await open.getAttribute('href')).toMatch(/^https:\/\/wa\.me\/\d+\?text=Verify/);
+      expect(await phonePage.getByRole('img', { name: /QR code/ }).count()).toBe(0);
+      await phonePage.screenshot({ path: join(ARTIFACTS, 'demo-phone-inbound.png') });
+    } finally {
+      await phoneContext.close();
+    }
+  });
+
   it('speaks Indonesian, with every error in it', async () => {
     await page.getByRole('button', { name: 'Start again' }).click();
     await page.getByLabel('Language').selectOption('id');

@@ -51,7 +51,7 @@ export function PhoneSimulator({ t, v, link, messages, sent, from, setFrom, busy
   }, [messages.length, sent.length]);
 
   const inboundPending = v?.flow === 'inbound' && v.status === 'pending';
-  const number = v?.flow === 'outbound' ? v.phone : from;
+  const number = !v ? null : v.flow === 'outbound' ? v.phone : (v.phone ?? from);
   const bubbles: Bubble[] = [
     ...messages.map((message): Bubble => ({
       kind: 'in',
