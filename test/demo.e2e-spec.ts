@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { ADMIN_KEY, codeIn, PEPPER, startApp, TestApp, uniquePhone } from './support/harness';
+import { ageVerification } from './support/time-travel';
 
 /**
  * The server side of /demo: public routes acting as the development app. The browser only ever
@@ -90,6 +91,32 @@ describe('demo API (/demo/api)', () => {
         .set('Authorization', `Bearer ${devKey}`)
         .expect(200);
       expect(viaApi.body).toMatchObject({ status: 'approved', metadata: { source: 'demo' } });
+    });
+
+    it('outbound: resend after the cooldown replaces the code; past its expiry it reads expired', async () => {
+      const phone = uniquePhone();
+      const created = await demo.post('/verifications', { flow: 'outbound', phone }).expect(201);
+      const handle = String(created.body.handle);
+      const id = handle.split('.')[0];
+      const first = codeIn((await demo.get(`/verifications/${handle}/messages`)).body[0].text);
+
+      await ageVerification(t, id, 31_000);
+      const resent = await demo.post(`/verifications/${handle}/resend`).expect(200);
+      expect(resent.body).toMatchObject({ status: 'pending', sendsRemaining: 3 });
+      expect(Date.parse(resent.body.resendAvailableAt)).toBeGreaterThan(Date.now() + 20_000);
+      const thread = (await demo.get(`/verifications/${handle}/messages`).expect(200)).body;
+      expect(thread).toHaveLength(2);
+      const second = codeIn(thread[1].text);
+      if (first !== second) {
+        const old = await demo.post(`/verifications/${handle}/check`, { code: first }).expect(200);
+        expect(old.body.valid).toBe(false);
+      }
+
+      await ageVerification(t, id, 11 * 60_000);
+      const read = await demo.get(`/verifications/${handle}`).expect(200);
+      expect(read.body).toMatchObject({ status: 'expired', resendAvailableAt: null });
+      const late = await demo.post(`/verifications/${handle}/check`, { code: second }).expect(409);
+      expect(late.body).toMatchObject({ code: 'verification_not_pending', status: 'expired' });
     });
 
     it('inbound: the simulated person sends the prefilled message, the page sees approved', async () => {

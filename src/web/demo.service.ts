@@ -198,17 +198,22 @@ export class DemoService {
   }
 
   private view(v: Verification, link?: InboundLink | null): DemoVerificationDto {
+    // Past its expiry a verification can no longer be used, even before the sweeper marks it.
+    const status =
+      v.status === VerificationStatus.PENDING && v.expiresAt <= this.clock.now()
+        ? VerificationStatus.EXPIRED
+        : v.status;
     const view: DemoVerificationDto = {
       handle: this.handleFor(v.id),
       flow: v.flow,
-      status: v.status,
+      status,
       phone: v.phone,
       channel: v.channel,
       attemptsRemaining: Math.max(0, v.maxAttempts - v.attempts),
       sendsRemaining: Math.max(0, v.maxSends - v.sends),
       expiresAt: iso(v.expiresAt)!,
       resendAvailableAt:
-        v.lastSentAt !== null && v.status === VerificationStatus.PENDING
+        v.lastSentAt !== null && status === VerificationStatus.PENDING
           ? iso(v.lastSentAt + RESEND_COOLDOWN_MS)
           : null,
       approvedAt: iso(v.approvedAt),
