@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { ADMIN_KEY, codeIn, PEPPER, startApp, TestApp, uniquePhone } from './support/harness';
 import { ageVerification } from './support/time-travel';
+import { ErrorCode } from '../src/common/errors';
+import { errorMessage, STRINGS } from '../web/demo/strings';
 
 /**
  * The server side of /demo: public routes acting as the development app. The browser only ever
@@ -308,6 +310,18 @@ describe('demo API (/demo/api)', () => {
     it('has no demo API', async () => {
       await t.http.get('/demo/api/config').expect(404);
       await t.http.post('/demo/api/verifications').send({ flow: 'inbound' }).expect(404);
+    });
+  });
+
+  describe('the page has words for every error code', () => {
+    it.each(Object.keys(STRINGS))('%s: a message of its own for each code of the API', (lang) => {
+      const t = STRINGS[lang as keyof typeof STRINGS];
+      const generic = t.errors.internal_error;
+      for (const code of Object.values(ErrorCode)) {
+        expect({ code, has: code in t.errors }).toEqual({ code, has: true });
+        if (code !== ErrorCode.INTERNAL_ERROR) expect(errorMessage(t, code)).not.toBe(generic);
+      }
+      expect(STRINGS.id.errors[ErrorCode.RATE_LIMITED]).not.toBe(STRINGS.en.errors.rate_limited);
     });
   });
 });
