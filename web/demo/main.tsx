@@ -290,6 +290,8 @@ interface FlowProps {
   onReset: () => void;
 }
 
+const PHONE_ERRORS = ['invalid_phone', 'validation_failed', 'country_not_allowed', 'forbidden'];
+
 function ErrorLine({ t, error, id }: { t: Strings; error: ShownError | null; id: string }) {
   return (
     <p id={id} class="error" role="alert" hidden={!error}>
@@ -302,8 +304,12 @@ function ErrorLine({ t, error, id }: { t: Strings; error: ShownError | null; id:
 function Flow(p: FlowProps) {
   const { t, v, now } = p;
   if (!v) {
+    // Errors about the number go under its field; the others (limits, network…) above both ways.
+    const phoneError = p.error && PHONE_ERRORS.includes(p.error.code) ? p.error : null;
+    const otherError = p.error && !phoneError ? p.error : null;
     return (
       <div class="steps">
+        <ErrorLine t={t} error={otherError} id="start-error" />
         <section class="step" aria-labelledby="inbound-title">
           <h2 id="inbound-title">{t.inboundHeading}</h2>
           <p class="muted">{t.inboundHelp}</p>
@@ -323,13 +329,13 @@ function Flow(p: FlowProps) {
             value={p.phone}
             onInput={(e) => p.setPhone((e.currentTarget as HTMLInputElement).value)}
             aria-describedby="phone-hint phone-error"
-            aria-invalid={p.error ? 'true' : undefined}
+            aria-invalid={phoneError ? 'true' : undefined}
             required
           />
           <p id="phone-hint" class="hint">
             {t.phoneHint}
           </p>
-          <ErrorLine t={t} error={p.error} id="phone-error" />
+          <ErrorLine t={t} error={phoneError} id="phone-error" />
           <button type="submit" class="secondary" disabled={p.busy}>
             {p.busy ? t.working : t.sendCode}
           </button>
