@@ -187,6 +187,37 @@ describe('tracing', () => {
       expect({ secret, found: exported.includes(secret) }).toEqual({ secret, found: false });
   });
 
+  it('keeps the signature of a demo handle out of the exported spans', async () => {
+    let handle = '';
+    await withService(
+      {
+        CREATE_DEFAULT_APP: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+      async (base) => {
+        const created = await fetch(`${base}/demo/api/verifications`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ flow: 'inbound' }),
+        });
+        expect(created.status).toBe(201);
+        handle = ((await created.json()) as { handle: string }).handle;
+        expect((await fetch(`${base}/demo/api/verifications/${handle}`)).status).toBe(200);
+        await spansUntil((spans) =>
+          spans.some((span) => span.name === 'GET /demo/api/verifications/:handle'),
+        );
+      },
+    );
+    const [id, signature] = handle.split('.');
+    const read = collector
+      .spans()
+      .find((span) => span.name === 'GET /demo/api/verifications/:handle');
+    expect(read?.attributes['http.target']).toBe(`/demo/api/verifications/${id}.[Redacted]`);
+    expect(JSON.stringify(collector.spans())).not.toContain(signature);
+  });
+
   it('exports nothing without OTEL_EXPORTER_OTLP_ENDPOINT, or with OTEL_SDK_DISABLED=true', async () => {
     const otherOtel = {
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',

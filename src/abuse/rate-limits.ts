@@ -8,6 +8,8 @@ export const RateLimiter = {
   AUTH_FAILURE: 'auth-failure',
   PHONE_15M: 'phone-15m',
   PHONE_DAY: 'phone-day',
+  DEMO: 'demo',
+  DEMO_SENDS: 'demo-sends',
 } as const;
 
 export type RateLimiterName = (typeof RateLimiter)[keyof typeof RateLimiter];
@@ -19,6 +21,7 @@ export const DAY_MS = 24 * 60 * MINUTE_MS;
 export const rateLimitKeys = {
   apiKey: (apiKeyId: string): string => `${RateLimiter.API_KEY}:${apiKeyId}`,
   authFailure: (ip: string): string => `${RateLimiter.AUTH_FAILURE}:${ip}`,
+  demo: (limiter: RateLimiterName, ip: string): string => `${limiter}:${ip}`,
   /** One key per limiter: the in-memory storage keeps one block flag per key, shared by throttler names. */
   phone: (limiter: RateLimiterName, appId: string, e164: string): string =>
     `${limiter}:${appId}:${e164}`,

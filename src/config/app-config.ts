@@ -78,6 +78,10 @@ export interface RateLimitConfig {
   phonePer15Minutes: number;
   phonePerDay: number;
   inboundSenderPerMinute: number;
+  /** /demo/api requests per client IP per minute (status polling included). */
+  demoPerMinute: number;
+  /** /demo/api requests that send a message (create, resend, simulated inbound) per client IP per minute. */
+  demoSendsPerMinute: number;
 }
 
 export interface FraudConfig {
@@ -669,6 +673,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       phonePer15Minutes: read.int('RATE_LIMIT_PHONE_PER_15_MINUTES', 5, 1, 1_000_000),
       phonePerDay: read.int('RATE_LIMIT_PHONE_PER_DAY', 20, 1, 1_000_000),
       inboundSenderPerMinute: read.int('RATE_LIMIT_INBOUND_SENDER_PER_MINUTE', 10, 1, 1_000_000),
+      demoPerMinute: read.int('RATE_LIMIT_DEMO_PER_MINUTE', 120, 1, 1_000_000),
+      demoSendsPerMinute: read.int('RATE_LIMIT_DEMO_SENDS_PER_MINUTE', 10, 1, 1_000_000),
     },
     fraud: {
       velocityGuardEnabled: read.bool('VELOCITY_GUARD_ENABLED', true),

@@ -28,5 +28,6 @@ import { WaUserPhoneRepository } from './wa-user-phone.repository';
     InboundMessageHandler,
     DeliveryStatusHandler,
   ],
+  exports: [SandboxInboundService],
 })
 export class InboundModule {}

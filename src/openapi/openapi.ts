@@ -37,6 +37,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'provider webhooks',
         'Called by Meta and Twilio; authenticated by their signature header, never by API key.',
       )
+      .addTag(
+        'demo',
+        'What the /demo page calls (DEMO_ENABLED): public, limited per client IP, acting as the development app; 404 without it (production).',
+      )
       .addTag('health', 'Liveness and readiness probes (no credentials).')
       .addTag('operations', 'Prometheus metrics (METRICS_TOKEN when set).')
       .addTag('client webhooks', 'What wa-verify POSTs to your app (see Webhooks).')

@@ -74,17 +74,19 @@ export function startTracing(env: Record<string, string | undefined>): () => Pro
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request: IncomingMessage) =>
           UNTRACED_PATHS.test(request.url ?? ''),
-        // Query strings can carry secrets (Meta's hub.verify_token): spans keep the path only.
+        // Query strings can carry secrets (Meta's hub.verify_token): spans keep the path only,
+        // and the signature of a demo handle (/demo/api/verifications/<id>.<signature>) is dropped.
         applyCustomAttributesOnSpan: (span, request) => {
           if (!('headers' in request) || !('url' in request)) return;
           const url = (request as IncomingMessage).url ?? '';
-          if (!url.includes('?')) return;
-          const path = url.slice(0, url.indexOf('?'));
+          const path = withoutDemoSignature(url.split('?')[0]);
+          if (path === url) return;
           span.setAttribute('http.target', path);
           const attributes = (span as unknown as { attributes?: Attributes }).attributes ?? {};
-          for (const key of ['http.url', 'url.full']) {
+          for (const key of ['http.url', 'url.full', 'url.path']) {
             const value = attributes[key];
-            if (typeof value === 'string') span.setAttribute(key, value.split('?')[0]);
+            if (typeof value === 'string')
+              span.setAttribute(key, withoutDemoSignature(value.split('?')[0]));
           }
           if (attributes['url.query'] !== undefined) span.setAttribute('url.query', '[Redacted]');
         },
@@ -96,4 +98,9 @@ export function startTracing(env: Record<string, string | undefined>): () => Pro
     ],
   });
   return () => provider.shutdown();
+}
+
+/** `/demo/api/verifications/<id>.<signature>…` → `/demo/api/verifications/<id>.[Redacted]…`. */
+export function withoutDemoSignature(path: string): string {
+  return path.replace(/(\/demo\/api\/verifications\/[^/.?]+)\.[^/?]+/, '$1.[Redacted]');
 }

@@ -458,6 +458,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/demo/api/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the demo page needs to know: is the phone simulator available */
+        get: operations["getDemoConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/demo/api/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a demo verification (outbound code or inbound wa.me link) as the development app */
+        post: operations["createDemoVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/demo/api/verifications/{handle}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a demo verification (the page polls it for live status) */
+        get: operations["getDemoVerification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/demo/api/verifications/{handle}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check the code the person typed */
+        post: operations["checkDemoVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/demo/api/verifications/{handle}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a new code */
+        post: operations["resendDemoVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/demo/api/verifications/{handle}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Phone simulator: what the sandbox sent to the verification's phone, oldest first (sandbox only, else 404) */
+        get: operations["listDemoSandboxMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/demo/api/verifications/{handle}/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Phone simulator: the person sends the prefilled message from a chosen number (sandbox only, else 404) */
+        post: operations["sendDemoSandboxInbound"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/templates": {
         parameters: {
             query?: never;
@@ -1871,6 +1990,158 @@ export interface components {
              */
             groupBy: ("country" | "channel" | "flow" | "day")[];
             data: components["schemas"]["ConversionRowDto"][];
+        };
+        DemoConfigDto: {
+            /**
+             * @description A sandbox provider is in use: the page shows the phone simulator (`/demo/api/verifications/{handle}/messages` and `/inbound` exist).
+             * @example true
+             */
+            sandbox: boolean;
+            /**
+             * @description The business number people write to.
+             * @example +15550001111
+             */
+            businessNumber: string;
+            /**
+             * @description Brand name of the development app, shown in the messages.
+             * @example wa-verify
+             */
+            brandName: string | null;
+        };
+        CreateDemoVerificationDto: {
+            /**
+             * @description Which flow to start.
+             * @example outbound
+             * @enum {string}
+             */
+            flow: "outbound" | "inbound";
+            /**
+             * @description Phone in E.164 (outbound only; common spellings are normalised).
+             * @example +6281212345678
+             */
+            phone?: string;
+            /**
+             * @description Language of the messages. Default `en`.
+             * @example en
+             * @enum {string}
+             */
+            locale?: "en" | "id";
+        };
+        DemoVerificationDto: {
+            /**
+             * @description Unguessable handle the demo issued for this verification (the demo routes accept nothing else).
+             * @example 01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c
+             */
+            handle: string;
+            /**
+             * @example outbound
+             * @enum {string}
+             */
+            flow: "outbound" | "inbound";
+            /**
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "canceled" | "expired" | "max_attempts_reached" | "failed";
+            /**
+             * @description E.164 (null for an inbound verification nobody answered yet).
+             * @example +6281212345678
+             */
+            phone: string | null;
+            /**
+             * @example whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "sms";
+            /** @example 5 */
+            attemptsRemaining: number;
+            /** @example 4 */
+            sendsRemaining: number;
+            /**
+             * Format: date-time
+             * @example 2025-01-01T12:10:00.000Z
+             */
+            expiresAt: string;
+            /**
+             * Format: date-time
+             * @description When a resend is allowed (the cooldown); null when no code was sent.
+             * @example 2025-01-01T12:00:30.000Z
+             */
+            resendAvailableAt: string | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            approvedAt: string | null;
+            /**
+             * @description Inbound, on creation only: the wa.me link.
+             * @example https://wa.me/15550001111?text=Verify%20my%20number
+             */
+            waLink?: string;
+            /** @description Inbound, on creation only: the prefilled message. */
+            waMessage?: string;
+            /**
+             * @description Inbound, on creation only: the wa.me link as a PNG data URL.
+             * @example data:image/png;base64,iVBORw0KGgo=
+             */
+            qrCode?: string;
+        };
+        DemoCheckDto: {
+            /**
+             * @description The code the person typed.
+             * @example 482913
+             */
+            code: string;
+        };
+        DemoCheckResultDto: {
+            /**
+             * @description The code was right.
+             * @example true
+             */
+            valid: boolean;
+            verification: components["schemas"]["DemoVerificationDto"];
+        };
+        DemoMessageDto: {
+            /** @example 01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f72 */
+            id: string;
+            /**
+             * @example whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "sms";
+            /**
+             * @description Recipient (E.164).
+             * @example +6281212345678
+             */
+            to: string;
+            /** @example 482913 is your wa-verify verification code. Do not share it. */
+            text: string;
+            /**
+             * Format: date-time
+             * @example 2025-01-01T12:00:00.000Z
+             */
+            sentAt: string;
+        };
+        DemoInboundDto: {
+            /**
+             * @description The number the simulated person writes from (E.164).
+             * @example +6281212345678
+             */
+            from: string;
+            /**
+             * @description What the person sends. Default: the verification's prefilled `waMessage`.
+             * @example Verify my number for wa-verify: WAV-7KQ2-M9XD-4HTB. Send this message without changing it.
+             */
+            text?: string;
+        };
+        DemoInboundResultDto: {
+            /**
+             * @description The message went through the inbound pipeline.
+             * @example true
+             */
+            accepted: boolean;
+            /** @description What the sandbox answered the sender, oldest first. */
+            replies: components["schemas"]["DemoMessageDto"][];
         };
         TemplateDto: {
             /**
@@ -5438,6 +5709,669 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getDemoConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoConfigDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    createDemoVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDemoVerificationDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoVerificationDto"];
+                };
+            };
+            /** @description validation_failed or invalid_phone */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "validation_failed",
+                     *       "message": "Request validation failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "phone",
+                     *           "message": "phone must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description forbidden or country_not_allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "code": "country_not_allowed",
+                     *       "message": "Phone numbers of this country are not allowed for this app"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description delivery_failed (with the verification id), or provider_error (Graph API) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 502,
+                     *       "code": "delivery_failed",
+                     *       "message": "No channel could deliver the code",
+                     *       "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getDemoVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                handle: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoVerificationDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    checkDemoVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                handle: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DemoCheckDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoCheckResultDto"];
+                };
+            };
+            /** @description validation_failed or invalid_phone */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "validation_failed",
+                     *       "message": "Request validation failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "phone",
+                     *           "message": "phone must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "verification_not_pending",
+                     *       "message": "Verification is not pending",
+                     *       "status": "approved"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    resendDemoVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                handle: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoVerificationDto"];
+                };
+            };
+            /** @description validation_failed or invalid_phone */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "validation_failed",
+                     *       "message": "Request validation failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "phone",
+                     *           "message": "phone must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description verification_not_pending (with status), idempotency_conflict or templates_not_configured */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "verification_not_pending",
+                     *       "message": "Verification is not pending",
+                     *       "status": "approved"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description delivery_failed (with the verification id), or provider_error (Graph API) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 502,
+                     *       "code": "delivery_failed",
+                     *       "message": "No channel could deliver the code",
+                     *       "id": "01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    listDemoSandboxMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                handle: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoMessageDto"][];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    sendDemoSandboxInbound: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                handle: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DemoInboundDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoInboundResultDto"];
+                };
+            };
+            /** @description validation_failed or invalid_phone */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "validation_failed",
+                     *       "message": "Request validation failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "phone",
+                     *           "message": "phone must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited, resend_too_soon or max_sends_reached, with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
