@@ -1,0 +1,42 @@
+/** `+6281212345678` → `+62812****5678`, as the audit trail masks phones (src/common/phone-mask.ts). */
+export function maskPhone(phone: string | null | undefined): string {
+  if (!phone) return '—';
+  const digits = phone.replace(/^\+/, '');
+  if (digits.length <= 6) return `+${'*'.repeat(digits.length)}`;
+  const head = digits.slice(0, Math.min(5, digits.length - 6));
+  const tail = digits.slice(-4);
+  return `+${head}${'*'.repeat(digits.length - head.length - tail.length)}${tail}`;
+}
+
+const dateTime = new Intl.DateTimeFormat('en', {
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+  timeZone: 'UTC',
+});
+
+/** Instants in UTC, like the API's counters and the audit trail. */
+export function when(value: string | null | undefined): string {
+  return value ? `${dateTime.format(new Date(value))} UTC` : '—';
+}
+
+/**
+ * The last characters of an id, enough to tell rows apart (the full id is in its title): ids are
+ * UUIDv7, whose first characters are the creation time and so are shared by neighbours.
+ */
+export function shortId(id: string | null | undefined): string {
+  return id ? id.slice(-8) : '—';
+}
+
+export function percent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+/** `YYYY-MM-DD` of a date, UTC. */
+export function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
