@@ -1,11 +1,8 @@
-/** `+6281212345678` → `+62812****5678`, as the audit trail masks phones (src/common/phone-mask.ts). */
+import { maskPhone as maskedPhone } from '../../src/common/phone-mask';
+
+/** `+6281212345678` → `+62812****5678`: the service's own masking, as in the audit trail. */
 export function maskPhone(phone: string | null | undefined): string {
-  if (!phone) return '—';
-  const digits = phone.replace(/^\+/, '');
-  if (digits.length <= 6) return `+${'*'.repeat(digits.length)}`;
-  const head = digits.slice(0, Math.min(5, digits.length - 6));
-  const tail = digits.slice(-4);
-  return `+${head}${'*'.repeat(digits.length - head.length - tail.length)}${tail}`;
+  return maskedPhone(phone) ?? '—';
 }
 
 const dateTime = new Intl.DateTimeFormat('en', {
