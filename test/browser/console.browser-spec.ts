@@ -183,7 +183,7 @@ describe('Console (browser)', () => {
     await page.getByLabel('API key').waitFor();
   });
 
-  it('admin: shows a new API key once and lifts a country block', async () => {
+  it('admin: creates an app and a key, rotates the webhook secret (each shown once) and lifts a country block', async () => {
     await seedVelocityCounter(t, tenant.appId, '49', hourStart(), 100);
     await t.http
       .post('/v1/verifications')
@@ -218,6 +218,22 @@ describe('Console (browser)', () => {
     await page.getByRole('button', { name: 'Done' }).click();
     expect(await secret.count()).toBe(0);
     expect(await page.locator('body').innerText()).not.toContain(newKey);
+
+    await card.getByRole('button', { name: /Rotate webhook secret/ }).click();
+    await expect(secret.innerText()).resolves.toMatch(/^whsec_/);
+    const rotated = (await secret.innerText()).trim();
+    expect(rotated).not.toBe(tenant.webhookSecret);
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    await page.getByLabel('Name').fill('Console Created');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.getByRole('heading', { name: 'Console Created' }).waitFor();
+    const [createdKey, createdSecret] = (await secret.allInnerTexts()).map((text) => text.trim());
+    expect(createdKey).toMatch(/^wav_/);
+    expect(createdSecret).toMatch(/^whsec_/);
+    await t.http.get('/v1/verifications').set('Authorization', `Bearer ${createdKey}`).expect(200);
+    const stored = await page.evaluate<string>('JSON.stringify(sessionStorage)');
+    for (const value of [rotated, createdKey, createdSecret]) expect(stored).not.toContain(value);
 
     await openPage(page, 'Country blocks');
     await page.getByLabel('App').selectOption(tenant.appId);

@@ -56,18 +56,24 @@ export async function ok<T>(
  */
 export async function roleOf(key: string): Promise<Role | null> {
   const api = apiFor(key);
-  const asApp = async () =>
-    (await api.GET('/v1/verifications', { params: { query: { limit: 1 } } })).response.ok;
-  const asAdmin = async () => (await api.GET('/v1/apps')).response.ok;
-  const order: [Role, () => Promise<boolean>][] = key.startsWith('wav_')
-    ? [
-        ['app', asApp],
-        ['admin', asAdmin],
-      ]
-    : [
-        ['admin', asAdmin],
-        ['app', asApp],
-      ];
-  for (const [role, works] of order) if (await works()) return role;
+  const asApp = () => api.GET('/v1/verifications', { params: { query: { limit: 1 } } });
+  const asAdmin = () => api.GET('/v1/apps');
+  // App keys start `wav_`; the generated development admin key starts `wav_admin_`.
+  const order: [Role, () => Promise<{ error?: unknown; response: Response }>][] =
+    key.startsWith('wav_') && !key.startsWith('wav_admin_')
+      ? [
+          ['app', asApp],
+          ['admin', asAdmin],
+        ]
+      : [
+          ['admin', asAdmin],
+          ['app', asApp],
+        ];
+  for (const [role, probe] of order) {
+    const answer = await probe();
+    if (answer.response.ok) return role;
+    // 401 means "not this kind of key"; anything else (429, 5xx) is worth saying as it is.
+    if (answer.response.status !== 401) await ok(Promise.resolve(answer));
+  }
   return null;
 }

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, type AuditEvent, ok, type Verification } from '../api';
 import { maskPhone, shortId, when } from '../format';
 import { Badge, ErrorText, Status, TableScroll, useLoad } from '../ui';
@@ -159,9 +159,12 @@ function Timeline({ api, id }: { api: Api; id: string }) {
     ]);
     return { verification, events };
   }, [id]);
+  // Keyboard and screen-reader users are taken to the timeline they opened.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [id]);
   return (
     <section class="card timeline" aria-labelledby="timeline-title">
-      <h3 id="timeline-title" tabIndex={-1}>
+      <h3 id="timeline-title" tabIndex={-1} ref={heading}>
         Timeline of <code>{shortId(id)}</code>
       </h3>
       <ErrorText error={story.error} />
