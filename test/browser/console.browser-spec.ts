@@ -235,8 +235,19 @@ describe('Console (browser)', () => {
     const stored = await page.evaluate<string>('JSON.stringify(sessionStorage)');
     for (const value of [rotated, createdKey, createdSecret]) expect(stored).not.toContain(value);
 
+    await openPage(page, 'Conversion');
+    await page.getByRole('combobox', { name: /^App/ }).selectOption(tenant.appId);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect(
+      page
+        .getByRole('row', { name: /ID · whatsapp/ })
+        .locator('td')
+        .first()
+        .innerText(),
+    ).resolves.toBe('1');
+
     await openPage(page, 'Country blocks');
-    await page.getByLabel('App').selectOption(tenant.appId);
+    await page.getByRole('combobox', { name: /^App/ }).selectOption(tenant.appId);
     const block = page.getByRole('row', { name: /\+49/ });
     await block.waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'console-blocks.png'), fullPage: true });

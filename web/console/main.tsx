@@ -154,8 +154,8 @@ function Signed({ session, onSignOut }: { session: Session; onSignOut: () => voi
       <main id="main" ref={main} tabIndex={-1}>
         {page === 'verifications' && <VerificationsPage api={api} />}
         {page === 'deliveries' && <DeliveriesPage api={api} />}
-        {page === 'audit' && <AuditPage api={api} />}
-        {page === 'conversion' && <ConversionPage api={api} />}
+        {page === 'audit' && <AuditPage api={api} role={session.role} />}
+        {page === 'conversion' && <ConversionPage api={api} role={session.role} />}
         {page === 'blocks' && <BlocksPage api={api} />}
         {page === 'apps' && <AppsPage api={api} />}
       </main>

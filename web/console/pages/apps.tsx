@@ -176,19 +176,23 @@ export function AppsPage({ api }: { api: Api }) {
   );
 }
 
-/** Choose an app (admin pages that act on one app). */
-export function AppPicker(props: {
+/**
+ * Choose an app (admin pages). Without `allowAll` the first app is chosen at once; with it, the
+ * empty choice means every app.
+ */
+export function AppSelect(props: {
   api: Api;
   value: string | null;
   onChange: (id: string | null) => void;
+  allowAll?: boolean;
 }) {
   const apps = useLoad(() => ok(props.api.GET('/v1/apps')), []);
   const list = apps.data?.data ?? [];
   useEffect(() => {
-    if (props.value === null && list.length > 0) props.onChange(list[0].id);
+    if (!props.allowAll && props.value === null && list.length > 0) props.onChange(list[0].id);
   }, [list.length]);
   return (
-    <form class="filters" onSubmit={(e) => e.preventDefault()}>
+    <>
       <ErrorText error={apps.error} />
       <label>
         App
@@ -196,6 +200,7 @@ export function AppPicker(props: {
           value={props.value ?? ''}
           onChange={(e) => props.onChange(e.currentTarget.value || null)}
         >
+          {props.allowAll && <option value="">All apps</option>}
           {list.map((app) => (
             <option key={app.id} value={app.id}>
               {app.name} ({shortId(app.id)})
@@ -203,6 +208,6 @@ export function AppPicker(props: {
           ))}
         </select>
       </label>
-    </form>
+    </>
   );
 }

@@ -1,17 +1,19 @@
 import { useState } from 'preact/hooks';
-import { type Api, type AuditEvent, ok } from '../api';
+import { type Api, type Role, type AuditEvent, ok } from '../api';
 import { shortId, when } from '../format';
+import { AppSelect } from './apps';
 import { ErrorText, Status, TableScroll, useLoad } from '../ui';
 import { describe } from './verifications';
 
-type Filter = { type: string; verificationId: string; since: string };
+type Filter = { type: string; verificationId: string; since: string; appId: string | null };
 
 /** The audit trail, oldest first from the chosen instant (default: the last 24 hours). */
-export function AuditPage({ api }: { api: Api }) {
+export function AuditPage({ api, role }: { api: Api; role: Role }) {
   const [draft, setDraft] = useState<Filter>({
     type: '',
     verificationId: '',
     since: new Date(Date.now() - 86_400_000).toISOString().slice(0, 16),
+    appId: null,
   });
   const [filter, setFilter] = useState<Filter>(draft);
   const [more, setMore] = useState(0);
@@ -22,6 +24,7 @@ export function AuditPage({ api }: { api: Api }) {
       ...(filter.type ? { type: filter.type } : {}),
       ...(filter.verificationId ? { verificationId: filter.verificationId } : {}),
       ...(filter.since ? { from: new Date(`${filter.since}Z`).toISOString() } : {}),
+      ...(filter.appId ? { appId: filter.appId } : {}),
     };
     let page = await ok(api.GET('/v1/audit-events', { params: { query } }));
     let rows: AuditEvent[] = page.data;
@@ -49,6 +52,14 @@ export function AuditPage({ api }: { api: Api }) {
           });
         }}
       >
+        {role === 'admin' && (
+          <AppSelect
+            api={api}
+            allowAll
+            value={draft.appId}
+            onChange={(appId) => setDraft({ ...draft, appId })}
+          />
+        )}
         <label>
           Type
           <input

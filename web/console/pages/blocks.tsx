@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { type Api, ok } from '../api';
 import { when } from '../format';
 import { ErrorText, messageOf, Status, TableScroll, useLoad } from '../ui';
-import { AppPicker } from './apps';
+import { AppSelect } from './apps';
 
 /** Country calling codes a fraud guard blocked for an app, each with a button to lift it. */
 export function BlocksPage({ api }: { api: Api }) {
@@ -34,7 +34,16 @@ export function BlocksPage({ api }: { api: Api }) {
   return (
     <section aria-labelledby="page-title">
       <h2 id="page-title">Country blocks</h2>
-      <AppPicker api={api} value={appId} onChange={(id) => (setOutcome(null), setAppId(id))} />
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <AppSelect
+          api={api}
+          value={appId}
+          onChange={(id) => {
+            setOutcome(null);
+            setAppId(id);
+          }}
+        />
+      </form>
       <ErrorText error={failure ?? app.error} />
       <Status>
         {outcome ??

@@ -8,8 +8,9 @@ import {
   Tooltip,
 } from 'chart.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Api, type ConversionRow, ok } from '../api';
+import { type Api, type Role, type ConversionRow, ok } from '../api';
 import { isoDay, percent } from '../format';
+import { AppSelect } from './apps';
 import { ErrorText, Status, TableScroll, useLoad } from '../ui';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
@@ -17,12 +18,13 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, To
 type GroupBy = 'country' | 'channel' | 'country,channel';
 
 /** The conversion funnel of GET /v1/analytics/conversion, by country and/or channel, as a chart and a table. */
-export function ConversionPage({ api }: { api: Api }) {
+export function ConversionPage({ api, role }: { api: Api; role: Role }) {
   const today = new Date();
   const [draft, setDraft] = useState({
     from: isoDay(new Date(today.getTime() - 6 * 86_400_000)),
     to: isoDay(today),
     groupBy: 'country,channel' as GroupBy,
+    appId: null as string | null,
   });
   const [range, setRange] = useState(draft);
   const [invalid, setInvalid] = useState<string | null>(null);
@@ -37,6 +39,7 @@ export function ConversionPage({ api }: { api: Api }) {
               // `to` is exclusive: the last day chosen is included.
               to: new Date(Date.parse(`${range.to}T00:00:00.000Z`) + 86_400_000).toISOString(),
               groupBy: range.groupBy,
+              ...(range.appId ? { appId: range.appId } : {}),
             },
           },
         }),
@@ -59,6 +62,14 @@ export function ConversionPage({ api }: { api: Api }) {
     <section aria-labelledby="page-title">
       <h2 id="page-title">Conversion</h2>
       <form class="filters" onSubmit={apply}>
+        {role === 'admin' && (
+          <AppSelect
+            api={api}
+            allowAll
+            value={draft.appId}
+            onChange={(appId) => setDraft({ ...draft, appId })}
+          />
+        )}
         <label>
           From (UTC day)
           <input
