@@ -27,6 +27,10 @@ const AXE = join(__dirname, '..', '..', 'node_modules', 'axe-core', 'axe.min.js'
 const UI_TIMEOUT = 15_000;
 // Three quick attempts, then the delivery is `failed` (a manual retry sends a fourth).
 const RETRIES = { WEBHOOK_RETRY_SCHEDULE: '100ms,100ms', WEBHOOK_TIMEOUT: '2s' };
+// App names unique per run: on a shared database (MariaDB) the admin sees earlier runs' apps too.
+const RUN = Date.now().toString(36);
+const APP_NAME = `Acme Shop ${RUN}`;
+const CREATED_NAME = `Created ${RUN}`;
 
 describe('Console (browser)', () => {
   const receiver = new WebhookReceiver();
@@ -46,7 +50,7 @@ describe('Console (browser)', () => {
     await receiver.start();
     t = await startApp(RETRIES);
     hookUrl = receiver.expect([]);
-    tenant = await createTenant(t, { name: 'Acme Shop', webhookUrl: hookUrl });
+    tenant = await createTenant(t, { name: APP_NAME, webhookUrl: hookUrl });
     receiver.setSecrets(hookUrl, [tenant.webhookSecret]);
     receiver.failAll(hookUrl, 500);
 
@@ -205,7 +209,7 @@ describe('Console (browser)', () => {
     ]);
 
     await openPage(page, 'Apps and keys');
-    const card = page.locator('article', { has: page.getByRole('heading', { name: 'Acme Shop' }) });
+    const card = page.locator('article', { has: page.getByRole('heading', { name: APP_NAME }) });
     await card.getByRole('button', { name: /New API key/ }).click();
     const secret = page.getByTestId('one-time-secret');
     const newKey = (await secret.innerText()).trim();
@@ -225,9 +229,9 @@ describe('Console (browser)', () => {
     expect(rotated).not.toBe(tenant.webhookSecret);
     await page.getByRole('button', { name: 'Done' }).click();
 
-    await page.getByLabel('Name').fill('Console Created');
+    await page.getByLabel('Name').fill(CREATED_NAME);
     await page.getByRole('button', { name: 'Create app' }).click();
-    await page.getByRole('heading', { name: 'Console Created' }).waitFor();
+    await page.getByRole('heading', { name: CREATED_NAME }).waitFor();
     const [createdKey, createdSecret] = (await secret.allInnerTexts()).map((text) => text.trim());
     expect(createdKey).toMatch(/^wav_/);
     expect(createdSecret).toMatch(/^whsec_/);
