@@ -37,3 +37,14 @@ export function percent(rate: number): string {
 export function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
+
+/** An audit event's details on one line; the service already masks them (no codes, secrets or full phones). */
+export function describe(data: Record<string, unknown>): string {
+  return Object.entries(data)
+    .filter(([key]) => key !== 'requestId')
+    .map(
+      ([key, value]) =>
+        `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+    )
+    .join(', ');
+}

@@ -1,9 +1,8 @@
 import { useState } from 'preact/hooks';
 import { type Api, type Role, type AuditEvent, ok } from '../api';
-import { shortId, when } from '../format';
+import { describe, shortId, when } from '../format';
 import { AppSelect } from './apps';
 import { ErrorText, Status, TableScroll, useLoad } from '../ui';
-import { describe } from './verifications';
 
 type Filter = { type: string; verificationId: string; since: string; appId: string | null };
 

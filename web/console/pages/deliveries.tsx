@@ -16,20 +16,22 @@ export function DeliveriesPage({ api }: { api: Api }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [opened, setOpened] = useState<string | null>(null);
 
-  const list = useLoad(
-    () =>
-      ok(
+  const [more, setMore] = useState(0);
+  const list = useLoad(async () => {
+    const query = { limit: 50, ...(status ? { status: status as Delivery['status'] } : {}) };
+    let page = await ok(api.GET('/v1/webhook-deliveries', { params: { query } }));
+    let data = page.data;
+    for (let i = 0; i < more && page.nextCursor; i++) {
+      page = await ok(
         api.GET('/v1/webhook-deliveries', {
-          params: {
-            query: { limit: 50, ...(status ? { status: status as Delivery['status'] } : {}) },
-          },
+          params: { query: { ...query, cursor: page.nextCursor } },
         }),
-      ).then((page) => {
-        setRows({});
-        return page;
-      }),
-    [status],
-  );
+      );
+      data = data.concat(page.data);
+    }
+    setRows({});
+    return { data, nextCursor: page.nextCursor };
+  }, [status, more]);
 
   const retry = async (delivery: Delivery) => {
     setBusy(delivery.id);
@@ -72,7 +74,13 @@ export function DeliveriesPage({ api }: { api: Api }) {
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+          <select
+            value={status}
+            onChange={(e) => {
+              setMore(0);
+              setStatus(e.currentTarget.value);
+            }}
+          >
             <option value="">Any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -145,6 +153,11 @@ export function DeliveriesPage({ api }: { api: Api }) {
             </tbody>
           </table>
         </TableScroll>
+      )}
+      {list.data?.nextCursor && (
+        <button type="button" class="secondary" onClick={() => setMore(more + 1)}>
+          Load more
+        </button>
       )}
       {opened && <Attempts api={api} id={opened} version={rows[opened]?.attempts ?? 0} />}
     </section>

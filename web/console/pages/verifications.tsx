@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, type AuditEvent, ok, type Verification } from '../api';
-import { maskPhone, shortId, when } from '../format';
+import { describe, maskPhone, shortId, when } from '../format';
 import { Badge, ErrorText, Status, TableScroll, useLoad } from '../ui';
 
 const STATUSES = ['pending', 'approved', 'canceled', 'expired', 'max_attempts_reached', 'failed'];
@@ -10,7 +10,7 @@ type Filter = { status: string; flow: string; phone: string };
 export function VerificationsPage({ api }: { api: Api }) {
   const [draft, setDraft] = useState<Filter>({ status: '', flow: '', phone: '' });
   const [filter, setFilter] = useState<Filter>(draft);
-  const [pages, setPages] = useState<string[]>([]);
+  const [more, setMore] = useState(0);
   const [selected, setSelected] = useState<string | null>(null);
 
   const list = useLoad(async () => {
@@ -23,8 +23,7 @@ export function VerificationsPage({ api }: { api: Api }) {
     const first = await ok(api.GET('/v1/verifications', { params: { query } }));
     let rows = first.data;
     let cursor = first.nextCursor;
-    for (const _ of pages) {
-      if (!cursor) break;
+    for (let i = 0; i < more && cursor; i++) {
       const next = await ok(
         api.GET('/v1/verifications', { params: { query: { ...query, cursor } } }),
       );
@@ -32,11 +31,11 @@ export function VerificationsPage({ api }: { api: Api }) {
       cursor = next.nextCursor;
     }
     return { rows, cursor };
-  }, [filter, pages]);
+  }, [filter, more]);
 
   const apply = (event: Event) => {
     event.preventDefault();
-    setPages([]);
+    setMore(0);
     setFilter({ ...draft, phone: draft.phone.trim() });
   };
 
@@ -141,7 +140,7 @@ export function VerificationsPage({ api }: { api: Api }) {
         </TableScroll>
       )}
       {list.data?.cursor && (
-        <button type="button" class="secondary" onClick={() => setPages([...pages, 'more'])}>
+        <button type="button" class="secondary" onClick={() => setMore(more + 1)}>
           Load more
         </button>
       )}
@@ -224,15 +223,4 @@ async function allEvents(api: Api, verificationId: string): Promise<AuditEvent[]
     cursor = next.nextCursor;
   }
   return events;
-}
-
-/** Audit data is already masked by the service (no codes, secrets or full phones). */
-export function describe(data: Record<string, unknown>): string {
-  return Object.entries(data)
-    .filter(([key]) => key !== 'requestId')
-    .map(
-      ([key, value]) =>
-        `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
-    )
-    .join(', ');
 }
