@@ -187,6 +187,22 @@ describe('Console (browser)', () => {
     await page.getByLabel('API key').waitFor();
   });
 
+  it('goes back to sign-in when the key is revoked while signed in', async () => {
+    const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
+    const added = await t.http.post(`/v1/apps/${tenant.appId}/api-keys`).set(admin).expect(201);
+    await signIn(page, added.body.apiKey);
+    await t.http
+      .delete(`/v1/apps/${tenant.appId}/api-keys/${added.body.id}`)
+      .set(admin)
+      .expect(204);
+    await page.getByRole('navigation').getByRole('link', { name: 'Audit events' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/no longer accepts this key/)
+      .waitFor();
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+  });
+
   it('admin: creates an app and a key, rotates the webhook secret (each shown once) and lifts a country block', async () => {
     await seedVelocityCounter(t, tenant.appId, '49', hourStart(), 100);
     await t.http

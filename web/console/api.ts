@@ -26,12 +26,22 @@ export class ApiError extends Error {
   }
 }
 
-/** A client of this origin's API that sends the signed-in key as a bearer token. */
-export function apiFor(key: string): Api {
-  return createClient<paths>({
+/**
+ * A client of this origin's API that sends the signed-in key as a bearer token. `onRefused` is
+ * called when the API answers 401 (the key was revoked since sign-in).
+ */
+export function apiFor(key: string, onRefused?: () => void): Api {
+  const api = createClient<paths>({
     baseUrl: window.location.origin,
     headers: { Authorization: `Bearer ${key}` },
   });
+  if (onRefused)
+    api.use({
+      onResponse({ response }) {
+        if (response.status === 401) onRefused();
+      },
+    });
+  return api;
 }
 
 /** The data of an answer, or an {@link ApiError} thrown with the API's own message. */

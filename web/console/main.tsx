@@ -32,11 +32,20 @@ function pageFromHash(role: Role): PageId {
 
 function Console() {
   const [session, setSession] = useState<Session | null>(loadSession);
+  const [notice, setNotice] = useState<string | null>(null);
+  const signOut = (why: string | null) => {
+    clearSession();
+    window.location.hash = '';
+    setNotice(why);
+    setSession(null);
+  };
   if (!session)
     return (
       <SignIn
+        notice={notice}
         onSignedIn={(s) => {
           saveSession(s);
+          setNotice(null);
           setSession(s);
         }}
       />
@@ -44,16 +53,13 @@ function Console() {
   return (
     <Signed
       session={session}
-      onSignOut={() => {
-        clearSession();
-        window.location.hash = '';
-        setSession(null);
-      }}
+      onSignOut={() => signOut(null)}
+      onRefused={() => signOut('The API no longer accepts this key (revoked?): sign in again.')}
     />
   );
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+function SignIn(props: { notice: string | null; onSignedIn: (session: Session) => void }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -68,7 +74,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
     setError(null);
     try {
       const role = await roleOf(trimmed);
-      if (role) onSignedIn({ key: trimmed, role });
+      if (role) props.onSignedIn({ key: trimmed, role });
       else setError('This key is not valid: the API refused it.');
     } catch (err) {
       setError(messageOf(err));
@@ -94,7 +100,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
           The admin key or an app key. It stays in this browser tab only and is sent to this
           service's API; closing the tab or signing out forgets it.
         </p>
-        <ErrorText error={error} />
+        <ErrorText error={error ?? props.notice} />
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
@@ -103,8 +109,11 @@ function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   );
 }
 
-function Signed({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
-  const api = useMemo(() => apiFor(session.key), [session.key]);
+function Signed(props: { session: Session; onSignOut: () => void; onRefused: () => void }) {
+  const { session, onSignOut } = props;
+  const refused = useRef(props.onRefused);
+  refused.current = props.onRefused;
+  const api = useMemo(() => apiFor(session.key, () => refused.current()), [session.key]);
   const [page, setPage] = useState<PageId>(() => pageFromHash(session.role));
   const main = useRef<HTMLElement>(null);
   useEffect(() => {
