@@ -329,6 +329,19 @@ describe('Console (browser)', () => {
       await openPage(phoneSized, name);
       await check(phoneSized, name);
     }
+    // The key survives a reload of the tab; the keyboard reaches "Skip to content" first, and it
+    // moves focus to the page without leaving it.
+    await phoneSized.reload();
+    await phoneSized.getByRole('heading', { level: 2, name: 'Conversion' }).waitFor();
+    await phoneSized.keyboard.press('Tab');
+    await expect(phoneSized.evaluate<string>('document.activeElement.textContent')).resolves.toBe(
+      'Skip to content',
+    );
+    await phoneSized.keyboard.press('Enter');
+    await expect(phoneSized.evaluate<string>('document.activeElement.id')).resolves.toBe('main');
+    await phoneSized.getByRole('heading', { level: 2, name: 'Conversion' }).waitFor();
+    expect(new URL(phoneSized.url()).hash).toBe('#/conversion');
+
     await phoneSized.getByRole('button', { name: 'Sign out' }).click();
     await signIn(phoneSized, ADMIN_KEY);
     for (const name of ['Apps and keys', 'Country blocks']) {

@@ -132,7 +132,15 @@ function Signed(props: { session: Session; onSignOut: () => void; onRefused: () 
   };
   return (
     <>
-      <a class="skip" href="#main">
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          // The hash names the page shown; moving focus must not change it.
+          e.preventDefault();
+          main.current?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
