@@ -120,7 +120,7 @@ export class AppsService {
 
   /**
    * Every app, oldest first, with its active API keys (ids and prefixes only): two queries whatever
-   * the number of apps. For operators (`wa-verify apps list`); never returns a secret.
+   * the number of apps. For operators (GET /v1/apps, `wa-verify apps list`); never returns a secret.
    */
   async list(): Promise<AppListEntry[]> {
     const apps = await this.dataSource.getRepository(App).find({ order: { createdAt: 'ASC' } });
