@@ -88,6 +88,45 @@ describe('Apps, API keys and tenant isolation', () => {
       .expect(404);
   });
 
+  it('lists every app with its active key prefixes and never a secret', async () => {
+    const created = await t.http
+      .post('/v1/apps')
+      .set(admin)
+      .send({ name: 'Listed', webhookUrl: 'http://127.0.0.1:9/hook' })
+      .expect(201);
+    const added = await t.http.post(`/v1/apps/${created.body.id}/api-keys`).set(admin).expect(201);
+    await t.http
+      .delete(`/v1/apps/${created.body.id}/api-keys/${added.body.id}`)
+      .set(admin)
+      .expect(204);
+    const other = await createTenant(t);
+
+    const list = await t.http.get('/v1/apps').set(admin).expect(200);
+    const ids = (list.body.data as { id: string }[]).map((app) => app.id);
+    expect(ids.indexOf(created.body.id)).toBeLessThan(ids.indexOf(other.appId));
+    const listed = (list.body.data as { id: string }[]).find((a) => a.id === created.body.id);
+    expect(listed).toEqual({
+      id: created.body.id,
+      name: 'Listed',
+      webhookUrl: 'http://127.0.0.1:9/hook',
+      brandName: null,
+      apiKeys: [
+        {
+          id: created.body.apiKeys[0].id,
+          prefix: created.body.apiKey.slice(0, 12),
+          createdAt: created.body.apiKeys[0].createdAt,
+        },
+      ],
+      createdAt: created.body.createdAt,
+      updatedAt: created.body.updatedAt,
+    });
+    const text = JSON.stringify(list.body);
+    for (const secret of [created.body.apiKey, created.body.webhookSecret, other.apiKey])
+      expect(text).not.toContain(secret);
+    await t.http.get('/v1/apps').set(other.auth).expect(401);
+    await t.http.get('/v1/apps').expect(401);
+  });
+
   it("answers 404 for another app's verification", async () => {
     const a = await createTenant(t);
     const b = await createTenant(t);

@@ -372,7 +372,7 @@ describe('Outbound verification flow (sandbox provider)', () => {
     expect(Number(left[0].n)).toBe(0);
   });
 
-  it('lists verifications newest first with a cursor, filtered by phone and status', async () => {
+  it('lists verifications newest first with a cursor, filtered by phone, status and flow', async () => {
     const phone = uniquePhone();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await start({ phone })).id);
@@ -399,6 +399,19 @@ describe('Outbound verification flow (sandbox provider)', () => {
       .set(tenant.auth)
       .expect(200);
     expect(canceled.body.data.map((v: { id: string }) => v.id)).toEqual([ids[0]]);
+    const inbound = await start({ phone, flow: 'inbound' });
+    const byFlow = async (flow: string) =>
+      (
+        await t.http.get('/v1/verifications').query({ phone, flow }).set(tenant.auth).expect(200)
+      ).body.data.map((v: { id: string }) => v.id);
+    expect(await byFlow('inbound')).toEqual([inbound.id]);
+    expect(await byFlow('outbound')).toEqual([ids[2], ids[1], ids[0]]);
+    const badFlow = await t.http
+      .get('/v1/verifications')
+      .query({ flow: 'sideways' })
+      .set(tenant.auth)
+      .expect(400);
+    expect(badFlow.body.code).toBe('validation_failed');
     const bad = await t.http
       .get('/v1/verifications')
       .query({ limit: 1000 })

@@ -1,7 +1,14 @@
 import { mainCountryOf } from '../common/phone';
 import { iso } from '../common/columns';
-import { AppDetails, CreatedApp, RotatedWebhookSecret } from './apps.service';
-import { AppResponseDto, CreatedAppResponseDto, WebhookSecretRotatedDto } from './dto/app.dto';
+import { AppDetails, AppListEntry, CreatedApp, RotatedWebhookSecret } from './apps.service';
+import {
+  ApiKeySummaryDto,
+  AppResponseDto,
+  AppSummaryDto,
+  CreatedAppResponseDto,
+  WebhookSecretRotatedDto,
+} from './dto/app.dto';
+import { ApiKey } from './entities/api-key.entity';
 
 /**
  * The public app object, shared by the admin API and the CLI so both show the same fields. Never
@@ -28,11 +35,7 @@ export function toAppView({
     testNumbersInProduction: app.testNumbersInProduction,
     testNumbersActive,
     allowUsernameOnly: app.allowUsernameOnly,
-    apiKeys: apiKeys.map((key) => ({
-      id: key.id,
-      prefix: key.keyPrefix,
-      createdAt: iso(key.createdAt)!,
-    })),
+    apiKeys: apiKeys.map(toApiKeySummary),
     countryBlocks: countryBlocks.map((block) => ({
       callingCode: block.callingCode,
       country: mainCountryOf(block.callingCode),
@@ -43,6 +46,23 @@ export function toAppView({
     createdAt: iso(app.createdAt)!,
     updatedAt: iso(app.updatedAt)!,
   };
+}
+
+/** An entry of the admin list of apps (GET /v1/apps, `wa-verify apps list`). */
+export function toAppSummaryView({ app, apiKeys }: AppListEntry): AppSummaryDto {
+  return {
+    id: app.id,
+    name: app.name,
+    webhookUrl: app.webhookUrl,
+    brandName: app.brandName,
+    apiKeys: apiKeys.map(toApiKeySummary),
+    createdAt: iso(app.createdAt)!,
+    updatedAt: iso(app.updatedAt)!,
+  };
+}
+
+function toApiKeySummary(key: ApiKey): ApiKeySummaryDto {
+  return { id: key.id, prefix: key.keyPrefix, createdAt: iso(key.createdAt)! };
 }
 
 /** A new app with its first API key and webhook secret (shown only in this answer). */

@@ -10,10 +10,11 @@ import { Auth, CurrentActor } from '../auth/auth.decorators';
 import { Actor } from '../auth/auth.types';
 import { ApiErrorResponses } from '../common/api-error.dto';
 import { AppsService } from './apps.service';
-import { toAppView, toCreatedAppView, toRotatedSecretView } from './app.view';
+import { toAppSummaryView, toAppView, toCreatedAppView, toRotatedSecretView } from './app.view';
 import { ApiKeysService } from './api-keys.service';
 import {
   ApiKeyCreatedDto,
+  AppListDto,
   AppResponseDto,
   CreateAppDto,
   CreatedAppResponseDto,
@@ -42,6 +43,16 @@ export class AppsController {
     @CurrentActor() actor: Actor,
   ): Promise<CreatedAppResponseDto> {
     return toCreatedAppView(await this.apps.create(dto, actor));
+  }
+
+  @Get()
+  @ApiOperation({
+    operationId: 'listApps',
+    summary: 'List every app with its active API keys (ids and prefixes; never a secret)',
+  })
+  @ApiOkResponse({ type: AppListDto })
+  async list(): Promise<AppListDto> {
+    return { data: (await this.apps.list()).map(toAppSummaryView) };
   }
 
   @Get(':id')

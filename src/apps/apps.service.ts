@@ -41,6 +41,11 @@ export interface CreatedApp extends AppDetails {
 
 const DEFAULT_APP_NAME = 'Default app';
 
+export interface AppListEntry {
+  app: App;
+  apiKeys: ApiKey[];
+}
+
 @Injectable()
 export class AppsService {
   private readonly logger = new Logger('Apps');
@@ -121,9 +126,9 @@ export class AppsService {
 
   /**
    * Every app, oldest first, with its active API keys (ids and prefixes only): two queries whatever
-   * the number of apps. For operators (`wa-verify apps list`); never returns a secret.
+   * the number of apps. For operators (GET /v1/apps, `wa-verify apps list`); never returns a secret.
    */
-  async list(): Promise<{ app: App; apiKeys: ApiKey[] }[]> {
+  async list(): Promise<AppListEntry[]> {
     const apps = await this.dataSource.getRepository(App).find({ order: { createdAt: 'ASC' } });
     if (apps.length === 0) return [];
     const keys = await this.dataSource.getRepository(ApiKey).find({

@@ -1,12 +1,11 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { toCreatedAppView, toRotatedSecretView } from '../apps/app.view';
+import { toAppSummaryView, toCreatedAppView, toRotatedSecretView } from '../apps/app.view';
 import { ApiKeysService } from '../apps/api-keys.service';
 import { AppsService } from '../apps/apps.service';
 import { CreateAppDto } from '../apps/dto/app.dto';
 import { CLI_ACTOR } from '../auth/auth.types';
-import { iso } from '../common/columns';
 import { DomainException, ErrorCode } from '../common/errors';
 
 /**
@@ -33,19 +32,7 @@ export async function createApp(
 /** Every app with its active key ids and prefixes; no API key, webhook secret or test number. */
 export async function listApps(context: INestApplicationContext): Promise<unknown> {
   const apps = await context.get(AppsService).list();
-  return apps.map(({ app, apiKeys }) => ({
-    id: app.id,
-    name: app.name,
-    webhookUrl: app.webhookUrl,
-    brandName: app.brandName,
-    apiKeys: apiKeys.map((key) => ({
-      id: key.id,
-      prefix: key.keyPrefix,
-      createdAt: iso(key.createdAt),
-    })),
-    createdAt: iso(app.createdAt),
-    updatedAt: iso(app.updatedAt),
-  }));
+  return apps.map(toAppSummaryView);
 }
 
 export async function createKey(context: INestApplicationContext, appId: string): Promise<unknown> {

@@ -9,12 +9,14 @@ import {
   Channel,
   DELIVERY_STATUS_RANK,
   DeliveryStatus,
+  Flow,
   VerificationStatus,
 } from './verification.types';
 
 export interface VerificationFilter {
   phone?: string;
   status?: VerificationStatus;
+  flow?: Flow;
   cursor?: string;
   limit: number;
 }
@@ -75,6 +77,7 @@ export class VerificationRepository {
       .limit(filter.limit);
     if (filter.phone) query.andWhere('v.phone = :phone', { phone: filter.phone });
     if (filter.status) query.andWhere('v.status = :status', { status: filter.status });
+    if (filter.flow) query.andWhere('v.flow = :flow', { flow: filter.flow });
     if (filter.cursor) query.andWhere('v.id < :cursor', { cursor: filter.cursor });
     return query.getMany();
   }

@@ -193,6 +193,7 @@ export class VerificationService {
     const rows = await this.verifications.listForApp(app.id, {
       phone,
       status: query.status,
+      flow: query.flow,
       cursor: query.cursor,
       limit: limit + 1,
     });

@@ -82,7 +82,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List every app with its active API keys (ids and prefixes; never a secret) */
+        get: operations["listApps"];
         put?: never;
         /** Create an app (tenant) with its first API key and webhook secret */
         post: operations["createApp"];
@@ -1098,6 +1099,44 @@ export interface components {
              * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
              */
             webhookSecret: string;
+        };
+        AppSummaryDto: {
+            /**
+             * @description App id.
+             * @example 01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70
+             */
+            id: string;
+            /**
+             * @description Display name.
+             * @example Acme Shop
+             */
+            name: string;
+            /**
+             * @description Client webhook URL.
+             * @example https://api.acme.test/hooks/wa-verify
+             */
+            webhookUrl: string | null;
+            /**
+             * @description Brand shown in messages.
+             * @example Acme
+             */
+            brandName: string | null;
+            /** @description Active API keys (ids and prefixes only). */
+            apiKeys: components["schemas"]["ApiKeySummaryDto"][];
+            /**
+             * @description When the app was created.
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Last change.
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        AppListDto: {
+            /** @description Every app, oldest first. */
+            data: components["schemas"]["AppSummaryDto"][];
         };
         AppResponseDto: {
             /**
@@ -2536,6 +2575,131 @@ export interface operations {
             };
         };
     };
+    listApps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppListDto"];
+                };
+            };
+            /** @description validation_failed or invalid_phone */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "validation_failed",
+                     *       "message": "Request validation failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "phone",
+                     *           "message": "phone must be a string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description unauthorized (or invalid_signature for provider webhooks) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing or invalid credentials"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description not_found (also for another app's ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "not_found",
+                     *       "message": "Verification not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description rate_limited (too many requests for the key, or too many failed authentications from the IP), with a Retry-After header in seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "rate_limited",
+                     *       "message": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description internal_error (never with a stack trace) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "code": "internal_error",
+                     *       "message": "Internal error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description service_unavailable: the database is unreachable; retry after the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "service_unavailable",
+                     *       "message": "The service is temporarily unavailable, retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
     createApp: {
         parameters: {
             query?: never;
@@ -3439,6 +3603,8 @@ export interface operations {
                 phone?: string;
                 /** @description Only this status. */
                 status?: "pending" | "approved" | "canceled" | "expired" | "max_attempts_reached" | "failed";
+                /** @description Only this flow. */
+                flow?: "outbound" | "inbound";
                 /** @description Page size, 1..100. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */

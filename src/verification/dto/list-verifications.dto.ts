@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { VerificationStatus } from '../verification.types';
+import { Flow, VerificationStatus } from '../verification.types';
 
 export class ListVerificationsQueryDto {
   @ApiPropertyOptional({
@@ -17,6 +17,11 @@ export class ListVerificationsQueryDto {
   @IsOptional()
   @IsEnum(VerificationStatus)
   status?: VerificationStatus;
+
+  @ApiPropertyOptional({ description: 'Only this flow.', enum: Flow })
+  @IsOptional()
+  @IsEnum(Flow)
+  flow?: Flow;
 
   @ApiPropertyOptional({
     description: 'Page size, 1..100.',
