@@ -39,6 +39,8 @@ export interface Goal {
   comparison: '>=' | '<=';
   threshold: number;
   perRound: (number | null)[];
+  /** Rounds whose scenarios had errors (refused or failed operations): their ratio is suspect. */
+  flagged: boolean[];
   median: number | null;
   pass: boolean | null;
   /** Goals stated for MariaDB; the same ratios on SQLite are shown for information. */
@@ -74,13 +76,24 @@ function find(
   );
 }
 
+interface RoundValue {
+  value: number | null;
+  flagged?: boolean;
+}
+
+/** More than 1 % of a scenario's operations failed. */
+function failing(...results: (ScenarioResult | undefined)[]): boolean {
+  return results.some((r) => r !== undefined && r.errors > 0.01 * (r.ops + r.errors));
+}
+
 function goal(
   engine: Engine | 'both',
   name: string,
   comparison: '>=' | '<=',
   threshold: number,
-  perRound: (number | null)[],
+  rounds: RoundValue[],
 ): Goal {
+  const perRound = rounds.map((r) => r.value);
   const m = median(perRound);
   return {
     engine,
@@ -88,6 +101,7 @@ function goal(
     comparison,
     threshold,
     perRound,
+    flagged: rounds.map((r) => r.flagged ?? false),
     median: m,
     pass: m === null ? null : comparison === '>=' ? m >= threshold : m <= threshold,
     informational: engine === 'sqlite',
@@ -106,13 +120,15 @@ export function computeGoals(
   // MariaDB first: the goals are stated for it.
   const ordered = [...engines].sort((a) => (a === 'mysql' ? -1 : 1));
   for (const engine of ordered) {
-    const perRound = (scenario: ScenarioName, floorFactor: number): (number | null)[] =>
+    const perRound = (scenario: ScenarioName, floorFactor: number): RoundValue[] =>
       roundList.map((round) => {
         const s = find(results, engine, 'main', scenario, round);
         const f = find(results, engine, 'main', 'floor', round);
-        return s && f && f.opsPerSecond > 0
-          ? s.opsPerSecond / (f.opsPerSecond * floorFactor)
-          : null;
+        return {
+          value:
+            s && f && f.opsPerSecond > 0 ? s.opsPerSecond / (f.opsPerSecond * floorFactor) : null,
+          flagged: failing(s, f),
+        };
       });
     goals.push(
       goal(engine, 'outbound flows/s ÷ floor flows/s', '>=', 0.35, perRound('outbound', 1)),
@@ -139,7 +155,10 @@ export function computeGoals(
           roundList.map((round) => {
             const small = find(results, engine, 'rows-10k', scenario, round);
             const large = find(results, engine, 'rows-1m', scenario, round);
-            return small?.p99Ms && large?.p99Ms ? large.p99Ms / small.p99Ms : null;
+            return {
+              value: small?.p99Ms && large?.p99Ms ? large.p99Ms / small.p99Ms : null,
+              flagged: failing(small, large),
+            };
           }),
         ),
       );
@@ -147,7 +166,7 @@ export function computeGoals(
     const peak = memory.find((m) => m.engine === engine)?.peakMb ?? null;
     goals.push(
       goal(engine, `service peak RSS (MB, whole run) vs ${rssLimitMb} MB`, '<=', rssLimitMb, [
-        peak,
+        { value: peak },
       ]),
     );
   }
@@ -162,7 +181,10 @@ export function computeGoals(
           roundList.map((round) => {
             const s = find(results, 'sqlite', 'main', scenario, round);
             const m = find(results, 'mysql', 'main', scenario, round);
-            return s && m && m.opsPerSecond > 0 ? s.opsPerSecond / m.opsPerSecond : null;
+            return {
+              value: s && m && m.opsPerSecond > 0 ? s.opsPerSecond / m.opsPerSecond : null,
+              flagged: failing(s, m),
+            };
           }),
         ),
       );
@@ -240,7 +262,7 @@ export function goalsTable(goals: Goal[], rounds: number): string {
     ],
     goals.map((g) => {
       const cells = Array.from({ length: rounds }, (_, i) =>
-        i < g.perRound.length ? fixed(g.perRound[i], 2) : '',
+        i < g.perRound.length ? `${fixed(g.perRound[i], 2)}${g.flagged[i] ? '!' : ''}` : '',
       );
       const verdict = g.pass === null ? 'n/a' : g.pass ? 'PASS' : 'FAIL';
       return [

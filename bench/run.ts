@@ -385,6 +385,10 @@ async function main(): Promise<void> {
     'Goals (ratio per round, median over rounds; SQLite lines in parentheses are for information):',
   );
   console.log(goalsTable(goals, options.rounds));
+  if (goals.some((g) => g.flagged.some(Boolean)))
+    console.log(
+      '! more than 1 % of the operations of a scenario behind that ratio failed (see errors above)',
+    );
   if (options.json) {
     writeFileSync(
       options.json,

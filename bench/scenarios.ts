@@ -143,7 +143,8 @@ export async function runScenario(
   round: number,
   settings: RunSettings,
 ): Promise<ScenarioResult> {
-  const rows = await target.db.count();
+  // The floor has its own table: the service's row count says nothing about it.
+  const rows = scenario === 'floor' ? null : await target.db.count();
   const base = { engine: target.engine, stage, round, scenario, rows };
   switch (scenario) {
     case 'floor':
@@ -322,6 +323,11 @@ async function inboundWebhook(
   const meter = new Meter(target.service.pid, target.databasePid);
   let next = 0;
   let rejected = 0;
+  const rejections = new Map<string, number>();
+  const reject = (why: string): void => {
+    rejected += 1;
+    rejections.set(why, (rejections.get(why) ?? 0) + 1);
+  };
   meter.mark('start');
   const t0 = performance.now();
   await Promise.all(
@@ -340,9 +346,9 @@ async function inboundWebhook(
             'x-hub-signature-256': metaSignature(body, target.secrets.metaAppSecret),
           });
           if (res.status === 200) accepted += 1;
-          else rejected += 1;
-        } catch {
-          rejected += 1;
+          else reject(`HTTP ${res.status} ${res.body.slice(0, 80)}`);
+        } catch (error) {
+          reject(error instanceof Error ? error.message : String(error));
         }
       }
     }),
@@ -366,7 +372,7 @@ async function inboundWebhook(
     (await target.db.count("app_id = ? AND flow = 'inbound' AND status = 'approved'", [
       target.appId,
     ])) - approvedBefore;
-  const notes: string[] = [];
+  const notes: string[] = [...rejections].map(([why, n]) => `${n} webhooks refused: ${why}`);
   if (approvedInDb !== approved) notes.push(`${approvedInDb} approved in SQL, ${approved} replies`);
   if (approved < accepted)
     notes.push(`${accepted - approved} accepted messages not approved in time`);
