@@ -46,7 +46,7 @@ const HELP = `npm run bench -- [options]
   --database <url>        sqlite (default) or mysql://user@127.0.0.1:3306/<name prefix>; repeatable.
                           With a MariaDB URL, SQLite runs too (for the SQLite-vs-MariaDB goal)
                           unless --no-sqlite. A fresh database is created and dropped.
-  --duration <s>          measured seconds per scenario and round (default 6)
+  --duration <s>          measured seconds per scenario and round (default 5)
   --warmup <s>            unrecorded seconds before each scenario (default 1)
   --concurrency <n>       concurrent clients (default 32)
   --rounds <n>            alternating rounds per stage (default 3)
@@ -119,7 +119,7 @@ function parseArgs(argv: string[]): Options {
     if (!(SCENARIOS as readonly string[]).includes(s))
       throw new Error(`--scenarios: unknown "${s}" (known: ${SCENARIOS.join(', ')})`);
   }
-  const durationSeconds = num('duration', 6, 1);
+  const durationSeconds = num('duration', 5, 1);
   const growthRows = Math.round(num('growth-rows', 1_000_000, 1000));
   return {
     databases,
@@ -142,6 +142,29 @@ function parseArgs(argv: string[]): Options {
 
 const LABELS: Record<Engine, string> = { sqlite: 'SQLite', mysql: 'MariaDB' };
 
+function isLocal(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+}
+
+/** A database URL without its password (for the JSON output). */
+function withoutPassword(url: string): string {
+  if (url === 'sqlite') return url;
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** Set-up to undo if the run is interrupted (Ctrl-C): servers stopped, databases dropped. */
+const cleanups = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the servers and removing the databases`);
+    void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() =>
+      process.exit(130),
+    );
+  });
+}
+
 function log(message: string): void {
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
@@ -163,34 +186,52 @@ async function startTarget(
   concurrency: number,
 ): Promise<Target> {
   const db = await createBenchDatabase(url, suffix);
-  const graph = await new FakeGraph().start();
-  const secrets = newSecrets();
-  const service = await ServerProcess.service(db.url, port, graph.url, secrets);
-  const api = new HttpClient(service.base, concurrency);
-  let floor: ServerProcess | null = null;
-  if (withFloor) {
-    // SQLite: the floor writes its own file next to the service's (one writer per file, as for the service).
-    const floorUrl = db.engine === 'sqlite' ? `${db.url}.floor` : db.url;
-    floor = await ServerProcess.floor(floorUrl, port + 1);
-  }
-  const app = await api.json('POST', '/v1/apps', { name: 'bench' }, secrets.adminApiKey);
-  if (app.status !== 201 || !app.json)
-    throw new Error(`could not create the bench app: ${app.status}`);
-  return {
-    engine: db.engine,
-    db,
-    service,
-    api,
-    floor,
-    floorApi: floor ? new HttpClient(floor.base, concurrency) : null,
-    graph,
-    secrets,
-    apiKey: app.json.apiKey as string,
-    appId: app.json.id as string,
-    databasePid: db.engine === 'mysql' ? findDatabaseServerPid() : null,
-    getIds: [],
-    wrongRateGuess: 2000,
+  // What to undo, newest first: floor, service, fake Graph API, then the database.
+  const undo: (() => Promise<void>)[] = [() => db.destroy()];
+  const release = async (): Promise<void> => {
+    cleanups.delete(release);
+    for (const step of undo.splice(0).reverse()) await step().catch(() => undefined);
   };
+  cleanups.add(release);
+  try {
+    const graph = await new FakeGraph().start();
+    undo.push(() => graph.stop());
+    const secrets = newSecrets();
+    const service = await ServerProcess.service(db.url, port, graph.url, secrets);
+    undo.push(() => service.stop());
+    const api = new HttpClient(service.base, concurrency);
+    let floor: ServerProcess | null = null;
+    if (withFloor) {
+      // SQLite: the floor writes its own file next to the service's (one writer per file, as for the service).
+      const floorUrl = db.engine === 'sqlite' ? `${db.url}.floor` : db.url;
+      const started = await ServerProcess.floor(floorUrl, port + 1);
+      undo.push(() => started.stop());
+      floor = started;
+    }
+    const app = await api.json('POST', '/v1/apps', { name: 'bench' }, secrets.adminApiKey);
+    if (app.status !== 201 || !app.json)
+      throw new Error(`could not create the bench app: ${app.status}`);
+    return {
+      engine: db.engine,
+      db,
+      service,
+      api,
+      floor,
+      floorApi: floor ? new HttpClient(floor.base, concurrency) : null,
+      graph,
+      secrets,
+      apiKey: app.json.apiKey as string,
+      appId: app.json.id as string,
+      // The database server's CPU can only be read when it runs on this machine.
+      databasePid: db.engine === 'mysql' && isLocal(db.url) ? findDatabaseServerPid() : null,
+      getIds: [],
+      wrongRateGuess: 2000,
+      release,
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }
 
 async function stopTarget(target: Target, peaks: Map<Engine, number>): Promise<void> {
@@ -198,10 +239,7 @@ async function stopTarget(target: Target, peaks: Map<Engine, number>): Promise<v
   if (peak !== undefined) peaks.set(target.engine, Math.max(peaks.get(target.engine) ?? 0, peak));
   target.api.close();
   target.floorApi?.close();
-  await target.floor?.stop();
-  await target.service.stop();
-  await target.graph.stop();
-  await target.db.destroy();
+  await target.release();
 }
 
 /** Rounds over `scenarios` x `targets`, in the order A B C … then … C B A. */
@@ -393,7 +431,14 @@ async function main(): Promise<void> {
     writeFileSync(
       options.json,
       JSON.stringify(
-        { machine: host, options, results, growth, memory: memoryPeaks, goals },
+        {
+          machine: host,
+          options: { ...options, databases: options.databases.map(withoutPassword) },
+          results,
+          growth,
+          memory: memoryPeaks,
+          goals,
+        },
         null,
         2,
       ),
