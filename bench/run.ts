@@ -54,7 +54,8 @@ const HELP = `npm run bench -- [options]
   --skip-growth           skip the ~10k / ~1M rows stage (and its pending inbound rows)
   --small-rows <n>        rows of the small growth stage (default 10000)
   --growth-rows <n>       rows of the large growth stage (default 1000000)
-  --pending-inbound <n>   pending inbound verifications among them (default 200000)
+  --pending-inbound <n>   pending inbound verifications among them (default 200000,
+                          at most half of --growth-rows)
   --inbound-messages <n>  inbound webhooks per round (default 400 x duration)
   --rss-limit <MB>        peak RSS goal of the service (default 200)
   --port <n>              first local port to use (default 3901)
@@ -391,7 +392,9 @@ async function main(): Promise<void> {
   } finally {
     for (const target of targets.splice(0)) await stopTarget(target, peaks);
   }
-  if (!options.skipGrowth) growth = await growthStage(options, settings, results, peaks, suffix);
+  const growthScenarios = GROWTH_SCENARIOS.filter((s) => options.scenarios.includes(s));
+  if (!options.skipGrowth && growthScenarios.length > 0)
+    growth = await growthStage(options, settings, results, peaks, suffix);
 
   const engines = options.databases.map((d): Engine => (d === 'sqlite' ? 'sqlite' : 'mysql'));
   const memoryPeaks: MemoryPeak[] = engines.map((engine) => ({

@@ -35,6 +35,8 @@ export interface ScenarioResult {
   dbCpuMsPerOp: number | null;
   /** Highest VmRSS of the server process sampled during the scenario. */
   rssPeakMb: number | null;
+  /** CPU of the bench process itself (the load generator) per operation: is it the bottleneck? */
+  loadGeneratorCpuMsPerOp: number | null;
   note?: string;
 }
 
@@ -95,6 +97,8 @@ class Meter {
   private db0: number | null = null;
   private server1: number | null = null;
   private db1: number | null = null;
+  private own0: NodeJS.CpuUsage | null = null;
+  private ownMs: number | null = null;
   private readonly rss: RssSampler;
 
   constructor(
@@ -108,9 +112,12 @@ class Meter {
     if (phase === 'start') {
       this.server0 = cpuMs(this.serverPid);
       this.db0 = cpuMs(this.databasePid);
+      this.own0 = process.cpuUsage();
     } else {
       this.server1 = cpuMs(this.serverPid);
       this.db1 = cpuMs(this.databasePid);
+      const own = process.cpuUsage(this.own0 ?? undefined);
+      this.ownMs = (own.user + own.system) / 1000;
     }
   }
 
@@ -132,6 +139,7 @@ class Meter {
       serverCpuMsPerOp: perOp(this.server0, this.server1),
       dbCpuMsPerOp: perOp(this.db0, this.db1),
       rssPeakMb: this.rss.stop(),
+      loadGeneratorCpuMsPerOp: this.ownMs === null ? null : perOp(0, this.ownMs),
       ...(note ? { note } : {}),
     };
   }
