@@ -76,6 +76,13 @@ function find(
   );
 }
 
+/** 1000000 -> 1M, 10000 -> 10k. */
+function rowCount(n: number): string {
+  if (n >= 1_000_000 && n % 100_000 === 0) return `${n / 1_000_000}M`;
+  if (n >= 1000 && n % 100 === 0) return `${n / 1000}k`;
+  return String(n);
+}
+
 interface RoundValue {
   value: number | null;
   flagged?: boolean;
@@ -114,6 +121,7 @@ export function computeGoals(
   rounds: number,
   memory: MemoryPeak[],
   rssLimitMb: number,
+  sizes: { small: number; large: number },
 ): Goal[] {
   const goals: Goal[] = [];
   const roundList = Array.from({ length: rounds }, (_, i) => i + 1);
@@ -149,12 +157,12 @@ export function computeGoals(
       goals.push(
         goal(
           engine,
-          `${scenario} p99 at ~1M rows ÷ p99 at ~10k rows`,
+          `${scenario} p99 at ${rowCount(sizes.large)} rows ÷ at ${rowCount(sizes.small)}`,
           '<=',
           1.2,
           roundList.map((round) => {
-            const small = find(results, engine, 'rows-10k', scenario, round);
-            const large = find(results, engine, 'rows-1m', scenario, round);
+            const small = find(results, engine, 'small-table', scenario, round);
+            const large = find(results, engine, 'large-table', scenario, round);
             return {
               value: small?.p99Ms && large?.p99Ms ? large.p99Ms / small.p99Ms : null,
               flagged: failing(small, large),
@@ -206,7 +214,7 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const STAGE_ORDER: Stage[] = ['main', 'rows-10k', 'rows-1m'];
+const STAGE_ORDER: Stage[] = ['main', 'small-table', 'large-table'];
 
 export function resultsTable(results: ScenarioResult[]): string {
   const sorted = [...results].sort(

@@ -51,7 +51,7 @@ const HELP = `npm run bench -- [options]
   --concurrency <n>       concurrent clients (default 32)
   --rounds <n>            alternating rounds per stage (default 3)
   --scenarios <list>      subset of ${SCENARIOS.join(',')} (default all)
-  --skip-growth           skip the ~10k / ~1M rows stage (and its pending inbound rows)
+  --skip-growth           skip the growth stage (~10k and ~1M rows) (and its pending inbound rows)
   --small-rows <n>        rows of the small growth stage (default 10000)
   --growth-rows <n>       rows of the large growth stage (default 1000000)
   --pending-inbound <n>   pending inbound verifications among them (default 200000,
@@ -330,7 +330,7 @@ async function growthStage(
         `${LABELS[target.engine]}: ${await target.db.count()} verification rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
     }
-    await rounds('rows-10k', targets, scenarios, settings, options.rounds, results);
+    await rounds('small-table', targets, scenarios, settings, options.rounds, results);
 
     const pending = Math.min(options.pendingInbound, Math.floor(options.growthRows / 2));
     for (const target of targets) {
@@ -350,7 +350,7 @@ async function growthStage(
         `${LABELS[target.engine]}: ${rows} verification rows (${pendingRows} pending inbound) in ${seconds.toFixed(1)} s`,
       );
     }
-    await rounds('rows-1m', targets, scenarios, settings, options.rounds, results);
+    await rounds('large-table', targets, scenarios, settings, options.rounds, results);
   } finally {
     for (const target of targets) await stopTarget(target, peaks);
   }
@@ -385,7 +385,7 @@ async function main(): Promise<void> {
       versions[target.engine] = await target.db.version();
     }
     log(
-      `${options.rounds} rounds of ${options.scenarios.join(', ')} on ${targets.map((t) => LABELS[t.engine]).join(' and ')}, ` +
+      `${options.rounds} round(s) of ${options.scenarios.join(', ')} on ${targets.map((t) => LABELS[t.engine]).join(' and ')}, ` +
         `${options.concurrency} clients, ${options.durationSeconds} s each`,
     );
     await rounds('main', targets, options.scenarios, settings, options.rounds, results);
@@ -401,12 +401,15 @@ async function main(): Promise<void> {
     engine,
     peakMb: peaks.get(engine) ?? null,
   }));
-  const goals = computeGoals(results, engines, options.rounds, memoryPeaks, options.rssLimitMb);
+  const goals = computeGoals(results, engines, options.rounds, memoryPeaks, options.rssLimitMb, {
+    small: options.smallRows,
+    large: options.growthRows,
+  });
   const host = machine(versions);
   console.log('');
   console.log(machineText(host));
   console.log(
-    `${options.concurrency} clients, ${options.durationSeconds} s per scenario after ${options.warmupSeconds} s warm-up, ${options.rounds} rounds, ` +
+    `${options.concurrency} clients, ${options.durationSeconds} s per scenario after ${options.warmupSeconds} s warm-up, ${options.rounds} round(s), ` +
       `${((Date.now() - startedAt) / 60_000).toFixed(1)} min in all`,
   );
   for (const g of growth) {

@@ -13,10 +13,11 @@ import { cpuMs, RssSampler } from './proc-stats';
 
 export const SCENARIOS = ['floor', 'outbound', 'wrong-check', 'get', 'inbound'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-/** What the growth stage measures at ~10 k and ~1 M rows. */
+/** What the growth stage measures with the small and the large table. */
 export const GROWTH_SCENARIOS: ScenarioName[] = ['wrong-check', 'get', 'inbound'];
 
-export type Stage = 'main' | 'rows-10k' | 'rows-1m';
+/** The growth stage's small table has `--small-rows` rows (~10 k), its large one `--growth-rows` (~1 M). */
+export type Stage = 'main' | 'small-table' | 'large-table';
 
 export interface ScenarioResult {
   engine: Engine;
