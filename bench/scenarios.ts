@@ -397,8 +397,13 @@ async function inboundWebhook(
     (await target.db.count("app_id = ? AND flow = 'inbound' AND status = 'approved'", [
       target.appId,
     ])) - approvedBefore;
-  const notes: string[] = [...rejections].map(
-    ([why, n]) => `${n} webhook deliveries refused (sent again): ${why}`,
+  const notes: string[] = [];
+  if (pool.length < settings.inboundMessages)
+    notes.push(
+      `${settings.inboundMessages - pool.length} inbound verifications could not be created`,
+    );
+  notes.push(
+    ...[...rejections].map(([why, n]) => `${n} webhook deliveries refused (sent again): ${why}`),
   );
   if (givenUp > 0) notes.push(`${givenUp} messages refused ${WEBHOOK_ATTEMPTS} times`);
   if (approvedInDb !== approved) notes.push(`${approvedInDb} approved in SQL, ${approved} replies`);
