@@ -248,9 +248,9 @@ class MysqlDatabase extends BenchDatabase {
   }
 
   /**
-   * Unique checks off for this session while copying: InnoDB may then buffer the unique token
-   * index's changes like any other secondary index's (the copies' hashes are unique by
-   * construction). Indexes are kept and maintained.
+   * Unique checks off for this session while copying (the copies' hashes are unique by
+   * construction), so InnoDB may buffer the unique token index's changes where change buffering
+   * is on. Every index is kept and maintained.
    */
   protected override async bulkLoad(on: boolean): Promise<void> {
     await this.connection.query(`SET SESSION unique_checks = ${on ? 0 : 1}`);
