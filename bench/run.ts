@@ -243,6 +243,28 @@ async function stopTarget(target: Target, peaks: Map<Engine, number>): Promise<v
   await target.release();
 }
 
+/**
+ * One short unrecorded pass over every scenario and target before a stage's rounds, so the
+ * first round does not pay for a cold service (JIT, caches, connection pools).
+ */
+async function warmUpPass(
+  stage: Stage,
+  targets: Target[],
+  scenarios: ScenarioName[],
+  settings: RunSettings,
+): Promise<void> {
+  const short: RunSettings = {
+    ...settings,
+    warmupMs: 0,
+    durationMs: Math.max(1000, settings.warmupMs),
+    inboundMessages: Math.min(settings.inboundMessages, 200),
+  };
+  for (const scenario of scenarios) {
+    for (const target of targets) await runScenario(target, scenario, stage, 0, short);
+  }
+  log(`${stage}: warmed up`);
+}
+
 /** Rounds over `scenarios` x `targets`, in the order A B C … then … C B A. */
 async function rounds(
   stage: Stage,
@@ -330,6 +352,7 @@ async function growthStage(
         `${LABELS[target.engine]}: ${await target.db.count()} verification rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
     }
+    await warmUpPass('small-table', targets, scenarios, settings);
     await rounds('small-table', targets, scenarios, settings, options.rounds, results);
 
     const pending = Math.min(options.pendingInbound, Math.floor(options.growthRows / 2));
@@ -388,6 +411,7 @@ async function main(): Promise<void> {
       `${options.rounds} round(s) of ${options.scenarios.join(', ')} on ${targets.map((t) => LABELS[t.engine]).join(' and ')}, ` +
         `${options.concurrency} clients, ${options.durationSeconds} s each`,
     );
+    await warmUpPass('main', targets, options.scenarios, settings);
     await rounds('main', targets, options.scenarios, settings, options.rounds, results);
   } finally {
     for (const target of targets.splice(0)) await stopTarget(target, peaks);
