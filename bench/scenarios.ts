@@ -83,13 +83,10 @@ export async function createVerification(
   apiKey = target.apiKey,
 ): Promise<{ id: string; phone: string; waMessage?: string } | null> {
   const phone = nextPhone();
-  const res = await target.api.json(
-    'POST',
-    '/v1/verifications',
-    { phone, flow, ttlSeconds: 3600 },
-    apiKey,
-  );
-  if (res.status !== 201 || !res.json) return null;
+  const res = await target.api
+    .json('POST', '/v1/verifications', { phone, flow, ttlSeconds: 3600 }, apiKey)
+    .catch(() => null);
+  if (!res || res.status !== 201 || !res.json) return null;
   return { id: res.json.id as string, phone, waMessage: res.json.waMessage as string | undefined };
 }
 
