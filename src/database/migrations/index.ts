@@ -6,6 +6,7 @@ import { WebhookFairness1764200000000 } from './1764200000000-WebhookFairness';
 import { TestNumbers1764300000000 } from './1764300000000-TestNumbers';
 import { ConversionAnalytics1764600000000 } from './1764600000000-ConversionAnalytics';
 import { BinaryKeyCollation1764900000000 } from './1764900000000-BinaryKeyCollation';
+import { DeliveryRouting1765100000000 } from './1765100000000-DeliveryRouting';
 
 /** Migrations in order; run at start-up and by `npm run migration:run`. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   TestNumbers1764300000000,
   ConversionAnalytics1764600000000,
   BinaryKeyCollation1764900000000,
+  DeliveryRouting1765100000000,
 ];
