@@ -213,8 +213,9 @@ export class VerificationRepository {
   }
 
   /**
-   * The outcome of a send, only while `codeHash` is still the code that was sent (a resend may have replaced it). `errorCode`: the provider's code of the latest
-   * failure while delivering this code (null: none).
+   * The outcome of a send, only while `codeHash` is still the code that was sent (a resend may
+   * have replaced it). `errorCode`: the provider's code of a failure in this send; otherwise an
+   * earlier one for the same code is kept (a new code clears it).
    */
   recordDelivery(
     manager: EntityManager,
@@ -231,7 +232,8 @@ export class VerificationRepository {
   ): Promise<number> {
     return execute(
       manager,
-      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?, delivery_error_code = ?, updated_at = ?
+      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?,
+         delivery_error_code = COALESCE(?, delivery_error_code), updated_at = ?
        WHERE id = ? AND code_hash = ?`,
       [
         outcome.channel,
