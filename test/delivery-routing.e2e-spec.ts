@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import twilioSdk from 'twilio';
 import { DataSource } from 'typeorm';
 import { FakeGraphServer, GraphSendBody } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
@@ -591,5 +592,151 @@ describe('Delivery routing through Meta and Twilio (fake servers on 127.0.0.1)',
         await Promise.all(others.map((other) => other.close()));
       }
     });
+  });
+});
+
+describe('Delivery routing through Twilio for WhatsApp and SMS (fake server on 127.0.0.1)', () => {
+  const fake = new FakeTwilioServer();
+  const WHATSAPP_FROM = '+15550001111';
+  let t: TestApp;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    const url = await fake.start();
+    t = await startApp({
+      WHATSAPP_PROVIDER: 'twilio',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_API_BASE_URL: url,
+      TWILIO_ACCOUNT_SID: fake.accountSid,
+      TWILIO_AUTH_TOKEN: fake.authToken,
+      TWILIO_SMS_FROM: SMS_FROM,
+      TWILIO_WHATSAPP_FROM: WHATSAPP_FROM,
+      TWILIO_WEBHOOK_URL,
+      INBOUND_RETRY_INTERVAL: '200ms',
+      DELIVERY_STEP_INTERVAL: '100ms',
+    });
+    tenant = await createTenant(t, { brandName: 'Acme', defaultLocale: 'en' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake.stop();
+  });
+  beforeEach(() => fake.reset());
+
+  const twilioError = (code: number, message: string) => ({
+    code,
+    message,
+    more_info: `https://www.twilio.com/docs/errors/${code}`,
+    status: 400,
+  });
+  const sendsTo = (to: string) =>
+    fake.requests.filter((r) => (r.body as { To?: string } | null)?.To === to);
+  const whatsappForm = (phone: string, code: string) => ({
+    To: `whatsapp:${phone}`,
+    From: `whatsapp:${WHATSAPP_FROM}`,
+    Body: `${code} is your Acme verification code. Do not share it.`,
+    StatusCallback: TWILIO_WEBHOOK_URL,
+  });
+  const codeOf = (form: unknown) => /^(\d{6}) /.exec((form as { Body: string }).Body)![1];
+  const read = async (id: string) =>
+    (await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200)).body;
+  const statusCallback = (messageSid: string, phone: string, status: string, errorCode: string) => {
+    const params = {
+      AccountSid: fake.accountSid,
+      ApiVersion: '2010-04-01',
+      From: `whatsapp:${WHATSAPP_FROM}`,
+      MessageSid: messageSid,
+      MessageStatus: status,
+      SmsSid: messageSid,
+      SmsStatus: status,
+      To: `whatsapp:${phone}`,
+      ErrorCode: errorCode,
+    };
+    return t.http
+      .post('/v1/webhooks/twilio')
+      .type('form')
+      .set(
+        'X-Twilio-Signature',
+        twilioSdk.getExpectedTwilioSignature(fake.authToken, TWILIO_WEBHOOK_URL, params),
+      )
+      .send(params)
+      .expect(200);
+  };
+
+  it('63024 (invalid WhatsApp recipient) from the Messages API: SMS at once', async () => {
+    fake.failNext(1, 400, twilioError(63024, 'Invalid message recipient'));
+    const phone = uniquePhone();
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, fallbackChannels: ['sms'] })
+      .expect(201);
+    const [whatsapp] = sendsTo(`whatsapp:${phone}`);
+    const [sms] = sendsTo(phone);
+    const code = codeOf(sms.body);
+    expect(whatsapp.body).toEqual(whatsappForm(phone, code));
+    expect(sms.body).toEqual(smsForm(phone, code));
+    expect(res.body.delivery).toMatchObject({ channel: 'sms', errorCode: '63024' });
+  });
+
+  it('21614 (not a mobile number) on the SMS step of a workflow: the WhatsApp step at once, same code', async () => {
+    fake.failNext(1, 400, twilioError(21614, "'To' number is not a valid mobile number"));
+    const phone = uniquePhone();
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, workflow: [{ channel: 'sms', timeoutSeconds: 60 }, { channel: 'whatsapp' }] })
+      .expect(201);
+    const code = codeOf(sendsTo(phone)[0].body);
+    expect(sendsTo(`whatsapp:${phone}`).map((r) => r.body)).toEqual([whatsappForm(phone, code)]);
+    expect(res.body.delivery).toMatchObject({ channel: 'whatsapp', errorCode: '21614' });
+    const check = await t.http
+      .post(`/v1/verifications/${res.body.id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(200);
+    expect(check.body.valid).toBe(true);
+  });
+
+  it('63016 in an undelivered status of a workflow step: the next step at once, same code', async () => {
+    const phone = uniquePhone();
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, workflow: [{ channel: 'whatsapp', timeoutSeconds: 30 }, { channel: 'sms' }] })
+      .expect(201);
+    const code = codeOf(sendsTo(`whatsapp:${phone}`)[0].body);
+    await statusCallback(res.body.delivery.messageId, phone, 'undelivered', '63016');
+    await waitFor(() => sendsTo(phone).length === 1);
+    expect(sendsTo(phone)[0].body).toEqual(smsForm(phone, code));
+    const v = await waitFor(async () => {
+      const body = await read(res.body.id);
+      return body.delivery.channel === 'sms' ? body : undefined;
+    });
+    expect(v.delivery.errorCode).toBe('63016');
+  });
+
+  it('63018 (rate limit) in a failed status: WhatsApp again after the pause, not SMS', async () => {
+    const phone = uniquePhone();
+    const res = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone, fallbackChannels: ['sms'] })
+      .expect(201);
+    await statusCallback(res.body.delivery.messageId, phone, 'failed', '63018');
+    await waitFor(async () => (await read(res.body.id)).delivery.errorCode === '63018');
+    await sleep(300);
+    expect(sendsTo(`whatsapp:${phone}`)).toHaveLength(1);
+    await ageDeliveryStep(t, res.body.id, 10_000);
+    await waitFor(() => sendsTo(`whatsapp:${phone}`).length === 2);
+    const code = codeOf(sendsTo(`whatsapp:${phone}`)[1].body);
+    expect(sendsTo(`whatsapp:${phone}`)[1].body).toEqual(whatsappForm(phone, code));
+    expect(sendsTo(phone)).toHaveLength(0);
+    const check = await t.http
+      .post(`/v1/verifications/${res.body.id}/check`)
+      .set(tenant.auth)
+      .send({ code })
+      .expect(200);
+    expect(check.body.valid).toBe(true);
   });
 });
