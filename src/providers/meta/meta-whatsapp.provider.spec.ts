@@ -441,6 +441,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
         messageId: 'wamid.D4',
         status: DeliveryStatus.DELIVERED,
         error: null,
+        errorCode: null,
         timestamp: 1750263773000,
         pricing: { billable: true, category: 'authentication' },
       },
@@ -450,6 +451,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
         messageId: 'wamid.D4',
         status: DeliveryStatus.READ,
         error: null,
+        errorCode: null,
         timestamp: 1750263790000,
       },
     ]);
@@ -482,6 +484,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
       messageId: 'wamid.E5',
       status: DeliveryStatus.FAILED,
       error: '131026 Message undeliverable',
+      errorCode: '131026',
       timestamp: 1750263800000,
     });
   });
