@@ -519,7 +519,7 @@ export interface webhooks {
         put?: never;
         /**
          * The delivery status of the last message moved
-         * @description The provider reported the last message as `sent`, `delivered`, `read` or `failed` (see `data.delivery`). The verification status itself may be unchanged.
+         * @description The provider reported the last message as `sent`, `delivered`, `read` or `failed`, or a delivery step sent the code on a channel (each step of a `workflow`, a fallback, a retry after throttling); see `data.delivery`, with the provider's `errorCode` of the latest failure. The verification status itself may be unchanged.
          *
          *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
@@ -1087,6 +1087,19 @@ export interface components {
              */
             createdAt: string;
         };
+        WorkflowStepDto: {
+            /**
+             * @description Channel of this step.
+             * @example whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "sms";
+            /**
+             * @description Seconds to wait for `delivered` (status webhook) before the next step sends, 10..600. Not on the last step. Without it, the next step sends only when this one fails.
+             * @example 30
+             */
+            timeoutSeconds?: number;
+        };
         CreateVerificationDto: {
             /**
              * @description Phone in E.164 (other common spellings are normalised). Required for outbound; optional for inbound (then the number that writes in is verified).
@@ -1112,6 +1125,19 @@ export interface components {
              *     ]
              */
             fallbackChannels?: ("whatsapp" | "sms")[];
+            /**
+             * @description Outbound only, instead of `channel` and `fallbackChannels`: the channels to try in order (1..3 steps). A step whose message is not `delivered` within its `timeoutSeconds` is followed by the next one, which sends the same code; a step that fails moves on at once. The last step has no timeout.
+             * @example [
+             *       {
+             *         "channel": "whatsapp",
+             *         "timeoutSeconds": 30
+             *       },
+             *       {
+             *         "channel": "sms"
+             *       }
+             *     ]
+             */
+            workflow?: components["schemas"]["WorkflowStepDto"][];
             /**
              * @description Locale of the messages (default: the app's).
              * @example en
@@ -1143,6 +1169,19 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        WorkflowStepResponseDto: {
+            /**
+             * @description Channel of this step.
+             * @example whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "sms";
+            /**
+             * @description Seconds to wait for `delivered` before the next step (null on the last step).
+             * @example 30
+             */
+            timeoutSeconds: number | null;
+        };
         DeliveryDto: {
             /**
              * @description Channel that carried the last message.
@@ -1161,6 +1200,11 @@ export interface components {
              * @example wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1
              */
             messageId: string | null;
+            /**
+             * @description The provider's error code of the latest failure while delivering the current code (Meta `131026`, Twilio `63024`; see docs/providers.md), or null.
+             * @example null
+             */
+            errorCode: string | null;
         };
         VerificationResponseDto: {
             /**
@@ -1190,6 +1234,8 @@ export interface components {
              * @enum {string}
              */
             channel: "whatsapp" | "sms";
+            /** @description The channel workflow given at creation, or null. */
+            workflow: components["schemas"]["WorkflowStepResponseDto"][] | null;
             /**
              * @description Status; only `pending` moves.
              * @example pending
@@ -5200,6 +5246,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "approved",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -5213,7 +5260,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -5267,6 +5315,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "failed",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -5280,7 +5329,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "failed",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": "131026"
                  *         }
                  *       }
                  *     }
@@ -5334,6 +5384,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "expired",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -5347,7 +5398,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -5401,6 +5453,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "max_attempts_reached",
                  *         "attemptsRemaining": 0,
                  *         "sendsRemaining": 4,
@@ -5414,7 +5467,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -5468,6 +5522,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "pending",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -5481,7 +5536,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -5535,6 +5591,7 @@ export interface operations {
                  *         "flow": "inbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "pending",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -5548,7 +5605,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
