@@ -358,6 +358,31 @@ describe('Delivery routing through Meta and Twilio (fake servers on 127.0.0.1)',
       expect(v.delivery).toMatchObject({ channel: 'whatsapp', errorCode: '131047' });
       expect((await check(created.body.id, code)).valid).toBe(true);
     });
+    it('a resend of an inbound code reply (long after the person wrote) goes as the authentication template', async () => {
+      const phone = uniquePhone();
+      const created = await t.http
+        .post('/v1/verifications')
+        .set(tenant.auth)
+        .send({ flow: 'inbound', phone, inboundReply: 'code' })
+        .expect(201);
+      const raw = metaInboundText(PHONE_NUMBER_ID, {
+        from: phone,
+        id: wamid(),
+        text: created.body.waMessage,
+      });
+      await postMetaWebhook(t, raw, metaSignature(raw, APP_SECRET)).expect(200);
+      await waitFor(() => graphSendsTo(phone).length === 1);
+      expect((graphSendsTo(phone)[0].body as GraphSendBody).type).toBe('text');
+      await ageVerification(t, created.body.id, 31_000);
+      await t.http
+        .post(`/v1/verifications/${created.body.id}/resend`)
+        .set(tenant.auth)
+        .send({})
+        .expect(200);
+      const code = graph.lastCodeTo(phone)!;
+      expect(graphSendsTo(phone)[1].body).toEqual(templateBody(phone, code));
+      expect((await check(created.body.id, code)).valid).toBe(true);
+    });
   });
 
   describe('channel workflows', () => {

@@ -151,7 +151,7 @@ export class CodeSender {
   ): Promise<void> {
     if (!verification.workflow || !verification.codeHash) return;
     const next = nextSchedule(planFrom(verification), { step: 0 }, this.clock.now());
-    if (next) await this.steps.schedule(manager, this.stepRow(verification, code, next, 0));
+    if (next) await this.steps.insert(manager, this.stepRow(verification, code, next, 0));
   }
 
   /**
@@ -472,7 +472,9 @@ export class CodeSender {
   /**
    * Replaces the verification's scheduled step with what follows this send: the next step when the
    * one that carried it has a timeout, the same step again when it was throttled, else nothing. A
-   * send that ran a claimed step first releases it; if someone took the claim over, they schedule.
+   * send that ran a claimed step releases it first; a step that another worker has claimed meanwhile
+   * is left to it (it schedules what follows). A plan without timeouts that needs no retry touches
+   * nothing: an older step of another code is void anyway (fenced by the code hash).
    */
   private async scheduleNext(
     manager: EntityManager,
@@ -482,19 +484,19 @@ export class CodeSender {
     delivery: Delivery,
     leaseToken: string | undefined,
   ): Promise<void> {
-    if (leaseToken !== undefined) {
-      if ((await this.steps.release(manager, verification.id, leaseToken)) !== 1) return;
-    } else {
-      await this.steps.clear(manager, verification.id);
-    }
     const next = nextSchedule(
       plan,
       delivery.ok ? { step: delivery.step } : delivery,
       this.clock.now(),
     );
+    if (leaseToken !== undefined) {
+      if ((await this.steps.release(manager, verification.id, leaseToken)) !== 1) return;
+    } else if (next || verification.workflow) {
+      if (!(await this.steps.clearUnclaimed(manager, verification.id))) return;
+    }
     if (!next) return;
     const retries = next.reason === DeliveryStepReason.RETRY ? plan.retries + 1 : 0;
-    await this.steps.schedule(manager, this.stepRow(verification, code, next, retries));
+    await this.steps.insert(manager, this.stepRow(verification, code, next, retries));
   }
 
   private stepRow(

@@ -17,7 +17,25 @@ export class DeliveryStepRepository {
   /** Replaces the verification's scheduled step (none or an older one) with `step`. */
   async schedule(manager: EntityManager, step: DeliveryStep): Promise<void> {
     await this.clear(manager, step.verificationId);
-    await insertEntities(manager, DeliveryStep, [step]);
+    await this.insert(manager, step);
+  }
+
+  /** Adds the step of a verification that has none. */
+  insert(manager: EntityManager, step: DeliveryStep): Promise<void> {
+    return insertEntities(manager, DeliveryStep, [step]);
+  }
+
+  /**
+   * Drops the verification's scheduled step unless a worker has claimed it; true when the
+   * verification is left without a step (so the caller may schedule the next one).
+   */
+  async clearUnclaimed(manager: EntityManager, verificationId: string): Promise<boolean> {
+    const deleted = await execute(
+      manager,
+      'DELETE FROM delivery_steps WHERE verification_id = ? AND lease_token IS NULL',
+      [verificationId],
+    );
+    return deleted > 0 || (await this.find(verificationId, manager)) === null;
   }
 
   /** Drops the verification's scheduled step, if any. */
