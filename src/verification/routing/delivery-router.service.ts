@@ -16,6 +16,7 @@ import { iso } from '../../common/columns';
 import { PeriodicTask } from '../../common/periodic-task';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { DELIVERY_STEP_LEASE_MS } from '../../config/timeouts';
 import { DeliveryRoute, routeForError, sentAs } from '../../providers/delivery-routing';
 import { StatusEvent } from '../../providers/messaging-provider';
 import { CodeHasher } from '../code-hasher';
@@ -31,8 +32,6 @@ import { DeliveryStepRepository } from './delivery-step.repository';
 import { DeliveryPlan, planFrom, retryDueAt, stepsOf } from './delivery-plan';
 
 const BATCH = 50;
-/** How long a claimed step is left to its worker before another instance may take it over. */
-const STEP_LEASE_MS = 60_000;
 
 /**
  * Routes a code that did not get through: runs the scheduled steps when they fall due (workflow
@@ -100,7 +99,10 @@ export class DeliveryRouter implements OnApplicationBootstrap, OnModuleDestroy {
   ): Promise<boolean> {
     const token = randomBytes(16).toString('hex');
     const now = this.clock.now();
-    if ((await this.steps.claim(verificationId, now, STEP_LEASE_MS, token, evenIfNotDue)) !== 1)
+    if (
+      (await this.steps.claim(verificationId, now, DELIVERY_STEP_LEASE_MS, token, evenIfNotDue)) !==
+      1
+    )
       return false;
     const step = await this.steps.find(verificationId);
     if (!step || step.leaseToken !== token) return false;
