@@ -556,6 +556,40 @@ describe('Delivery routing through Meta and Twilio (fake servers on 127.0.0.1)',
       expect((await check(id, code)).valid).toBe(true);
     });
 
+    it('a failure of the last step ends the plan, even when its channel came earlier too', async () => {
+      const phone = uniquePhone();
+      const res = await t.http
+        .post('/v1/verifications')
+        .set(tenant.auth)
+        .send({
+          phone,
+          workflow: [
+            { channel: 'whatsapp', timeoutSeconds: 10 },
+            { channel: 'sms', timeoutSeconds: 10 },
+            { channel: 'whatsapp' },
+          ],
+        })
+        .expect(201);
+      const id: string = res.body.id;
+      await ageDeliveryStep(t, id, 10_000);
+      await waitFor(() => smsTo(phone).length === 1);
+      await waitFor(async () => (await stepRow(id))?.next_step === 2);
+      await ageDeliveryStep(t, id, 10_000);
+      await waitFor(() => graphSendsTo(phone).length === 2);
+      const last = await waitFor(async () => {
+        const v = await read(id);
+        return v.delivery.channel === 'whatsapp' && v.delivery.messageId ? v : undefined;
+      });
+      await postStatus(last.delivery.messageId, phone, 'failed', [
+        { code: 131026, title: 'Message undeliverable' },
+      ]);
+      await waitFor(async () => (await read(id)).delivery.status === 'failed');
+      await sleep(300);
+      expect(smsTo(phone)).toHaveLength(1);
+      expect(graphSendsTo(phone)).toHaveLength(2);
+      expect((await read(id)).status).toBe('pending');
+    });
+
     it('a resend replaces the code: the old scheduled step does not send', async () => {
       const phone = uniquePhone();
       const res = await t.http

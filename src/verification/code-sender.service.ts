@@ -128,6 +128,7 @@ export class CodeSender {
         delivery,
         actor,
         options.failVerificationOnError,
+        plan.adHoc ? null : delivery.step,
       );
       if (result.current) {
         await this.scheduleNext(manager, verification, code, plan, delivery, options.leaseToken);
@@ -191,7 +192,7 @@ export class CodeSender {
       );
     }
     await this.dataSource.transaction((manager) =>
-      this.recordForExisting(manager, app, verification, delivery, actor, false),
+      this.recordForExisting(manager, app, verification, delivery, actor, false, null),
     );
     return toOutcome(delivery);
   }
@@ -232,7 +233,7 @@ export class CodeSender {
         failure.errorCode,
         sentAs(failure.provider, 'code'),
       );
-      if (route === DeliveryRoute.RETRY_LATER) {
+      if (route === DeliveryRoute.RETRY_LATER && !plan.adHoc) {
         const retryAt = retryDueAt(verification, plan.retries, this.clock.now());
         if (retryAt !== null) return { ...last, retryAt };
       }
@@ -302,6 +303,7 @@ export class CodeSender {
     verification: Verification,
     delivery: Delivery,
     actor: Actor,
+    planStep: number | null,
   ): Promise<void> {
     const now = this.clock.now();
     const message: VerificationMessage = {
@@ -312,6 +314,7 @@ export class CodeSender {
       provider: delivery.provider,
       purpose: delivery.purpose,
       kind: delivery.kind,
+      planStep,
       providerMessageId: delivery.ok ? delivery.messageId : null,
       status: delivery.ok ? delivery.status : DeliveryStatus.FAILED,
       error: delivery.ok ? null : delivery.error,
@@ -401,8 +404,9 @@ export class CodeSender {
     delivery: Delivery,
     actor: Actor,
     failVerificationOnError: boolean,
+    planStep: number | null,
   ): Promise<{ current: boolean; failed: boolean }> {
-    await this.recordMessage(manager, app, verification, delivery, actor);
+    await this.recordMessage(manager, app, verification, delivery, actor, planStep);
     if (delivery.purpose !== MessagePurpose.CODE || !verification.codeHash)
       return { current: false, failed: false };
     const now = this.clock.now();
@@ -531,7 +535,7 @@ export class CodeSender {
   ): Promise<void> {
     const base = { appId: app.id, verificationId: verification.id, actor };
     const entries: AuditEntry[] = [];
-    if (delivery.ok && verification.workflow) {
+    if (delivery.ok && verification.workflow && !plan.adHoc) {
       entries.push({
         ...base,
         type: 'delivery.step',

@@ -259,7 +259,8 @@ export class VerificationService {
       );
     const now = this.clock.now();
     await this.expireIfDue(app, verification, now, actor);
-    // A resend on a named channel tries it, then the fallbacks; otherwise the plan from its start.
+    // A resend on a named channel is a one-off (that channel, then the fallbacks; nothing
+    // scheduled after it); otherwise the verification's plan from its start.
     const plan: DeliveryPlan = channel
       ? {
           steps: [channel, ...verification.fallbackChannels.filter((c) => c !== channel)].map(
@@ -267,6 +268,7 @@ export class VerificationService {
           ),
           from: 0,
           retries: 0,
+          adHoc: true,
         }
       : planFrom(verification);
     if (verification.isTest) {

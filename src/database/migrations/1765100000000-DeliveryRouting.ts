@@ -5,7 +5,7 @@ import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from 
  * - `verifications.workflow`: the channel workflow asked at creation (JSON), null otherwise.
  * - `verifications.delivery_error_code`: the provider's error code of the latest failed send.
  * - `verification_messages.kind`: `code` or `text`, so a `failed` status knows whether a template
- *   or free-form text failed.
+ *   or free-form text failed; `plan_step`: which step of the delivery plan sent it (what is next).
  * - `delivery_steps`: the next due send of a verification (workflow timeout or throttled retry),
  *   claimed by one instance with a conditional UPDATE; `due_at` is indexed for the poll.
  * On MariaDB/MySQL the key and hash columns use the binary NO PAD collation (see
@@ -24,10 +24,10 @@ export class DeliveryRouting1765100000000 implements MigrationInterface {
         isNullable: true,
       }),
     ]);
-    await queryRunner.addColumn(
-      'verification_messages',
+    await queryRunner.addColumns('verification_messages', [
       new TableColumn({ name: 'kind', type: 'varchar', length: '8', isNullable: true }),
-    );
+      new TableColumn({ name: 'plan_step', type: 'int', isNullable: true }),
+    ]);
     const collation = await binaryCollation(queryRunner);
     const key = (name: string, length: string) => ({
       name,
@@ -57,7 +57,7 @@ export class DeliveryRouting1765100000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.dropTable('delivery_steps');
-    await queryRunner.dropColumn('verification_messages', 'kind');
+    await queryRunner.dropColumns('verification_messages', ['kind', 'plan_step']);
     await queryRunner.dropColumns('verifications', ['workflow', 'delivery_error_code']);
   }
 }

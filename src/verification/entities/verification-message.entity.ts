@@ -37,6 +37,10 @@ export class VerificationMessage {
   @Column({ type: 'varchar', length: 8, nullable: true })
   kind: 'code' | 'text' | null;
 
+  /** Index of the verification's delivery-plan step that sent it (null: a reply, or a one-off resend). */
+  @Column({ name: 'plan_step', type: 'int', nullable: true })
+  planStep: number | null;
+
   @Column({ name: 'provider_message_id', type: 'varchar', length: 191, nullable: true })
   providerMessageId: string | null;
 

@@ -55,6 +55,12 @@ describe('delivery plan', () => {
     expect(nextSchedule(plan, { step: 0, retryAt: null }, NOW)).toBeNull();
   });
 
+  it('schedules nothing after a one-off plan (a resend on a named channel)', () => {
+    const oneOff = { ...plan, adHoc: true };
+    expect(nextSchedule(oneOff, { step: 0 }, NOW)).toBeNull();
+    expect(nextSchedule(oneOff, { step: 0, retryAt: NOW + 10_000 }, NOW)).toBeNull();
+  });
+
   it('schedules a throttled step again at its retry time', () => {
     expect(nextSchedule(plan, { step: 1, retryAt: NOW + 10_000 }, NOW)).toEqual({
       step: 1,

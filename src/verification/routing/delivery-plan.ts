@@ -8,6 +8,11 @@ export interface DeliveryPlan {
   /** Index of the first step to try. */
   from: number;
   retries: number;
+  /**
+   * Steps chosen for this send only (a resend on a named channel), not the verification's plan:
+   * tried in order, nothing scheduled after them, and their index says nothing about the plan.
+   */
+  adHoc?: boolean;
 }
 
 /**
@@ -49,6 +54,7 @@ export function nextSchedule(
   sent: { step: number; retryAt?: number | null },
   now: number,
 ): { step: number; reason: DeliveryStepReason; dueAt: number } | null {
+  if (plan.adHoc) return null;
   if (sent.retryAt !== undefined && sent.retryAt !== null)
     return { step: sent.step, reason: DeliveryStepReason.RETRY, dueAt: sent.retryAt };
   if (sent.retryAt === null) return null;

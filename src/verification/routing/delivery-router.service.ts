@@ -74,11 +74,6 @@ export class DeliveryRouter implements OnApplicationBootstrap, OnModuleDestroy {
     return this.task.stop();
   }
 
-  /** Runs the due steps now (at most one run at a time per instance); how many this instance sent. */
-  runDueSteps(): Promise<number> {
-    return this.task.runOnce();
-  }
-
   private async runDue(): Promise<number> {
     let sent = 0;
     for (const id of await this.steps.findDueIds(this.clock.now(), BATCH)) {
@@ -173,10 +168,11 @@ export class DeliveryRouter implements OnApplicationBootstrap, OnModuleDestroy {
     const step = scheduled && scheduled.codeHash === verification.codeHash ? scheduled : null;
     const current = step
       ? step.nextStep - (step.reason === DeliveryStepReason.TIMEOUT ? 1 : 0)
-      : Math.max(
+      : (message.planStep ??
+        Math.max(
           0,
           steps.findIndex((s) => s.channel === message.channel),
-        );
+        ));
 
     if (route === DeliveryRoute.AS_TEMPLATE) {
       await this.sendNewCode(
