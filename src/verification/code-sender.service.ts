@@ -234,7 +234,7 @@ export class CodeSender {
         sentAs(failure.provider, 'code'),
       );
       if (route === DeliveryRoute.RETRY_LATER && !plan.adHoc) {
-        const retryAt = retryDueAt(verification, plan.retries, this.clock.now());
+        const retryAt = retryDueAt(verification, retriesAt(plan, step), this.clock.now());
         if (retryAt !== null) return { ...last, retryAt };
       }
     }
@@ -499,7 +499,8 @@ export class CodeSender {
       if (!(await this.steps.clearUnclaimed(manager, verification.id))) return;
     }
     if (!next) return;
-    const retries = next.reason === DeliveryStepReason.RETRY ? plan.retries + 1 : 0;
+    const retries =
+      next.reason === DeliveryStepReason.RETRY ? retriesAt(plan, delivery.step) + 1 : 0;
     await this.steps.insert(manager, this.stepRow(verification, code, next, retries));
   }
 
@@ -556,7 +557,7 @@ export class CodeSender {
           channel: delivery.channel,
           errorCode: latestErrorCode(delivery.failures),
           retryAt: iso(delivery.retryAt),
-          retry: plan.retries + 1,
+          retry: retriesAt(plan, delivery.step) + 1,
         },
       });
     }
@@ -567,6 +568,11 @@ export class CodeSender {
     const fresh = await this.verifications.findById(verificationId, manager);
     if (fresh) await this.outbox.enqueue(manager, app, WebhookEventType.DELIVERY_UPDATED, fresh);
   }
+}
+
+/** Throttled retries already made at `step`: the plan's count applies to its first step only. */
+function retriesAt(plan: DeliveryPlan, step: number): number {
+  return step === plan.from ? plan.retries : 0;
 }
 
 /** The provider's error code of the latest failure that had one. */
