@@ -80,7 +80,12 @@ describe('Creation stores the verification before sending the code', () => {
       delivery: { channel: 'whatsapp', status: 'queued', messageId: null, errorCode: null },
     });
     const shown = await t1.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
-    expect(shown.body.delivery).toEqual({ channel: 'whatsapp', status: 'queued', messageId: null, errorCode: null });
+    expect(shown.body.delivery).toEqual({
+      channel: 'whatsapp',
+      status: 'queued',
+      messageId: null,
+      errorCode: null,
+    });
 
     // The client gives up on the hanging request and retries, here on the other instance.
     const retried = await create(t2, phone, key).expect(201);
