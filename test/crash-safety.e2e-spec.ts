@@ -77,10 +77,15 @@ describe('Creation stores the verification before sending the code', () => {
     const id = listed.body.data[0].id as string;
     expect(listed.body.data[0]).toMatchObject({
       status: 'pending',
-      delivery: { channel: 'whatsapp', status: 'queued', messageId: null },
+      delivery: { channel: 'whatsapp', status: 'queued', messageId: null, errorCode: null },
     });
     const shown = await t1.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
-    expect(shown.body.delivery).toEqual({ channel: 'whatsapp', status: 'queued', messageId: null });
+    expect(shown.body.delivery).toEqual({
+      channel: 'whatsapp',
+      status: 'queued',
+      messageId: null,
+      errorCode: null,
+    });
 
     // The client gives up on the hanging request and retries, here on the other instance.
     const retried = await create(t2, phone, key).expect(201);
@@ -128,7 +133,7 @@ describe('Creation stores the verification before sending the code', () => {
     const retried = await create(t2, phone, key).expect(201);
     expect(retried.body).toMatchObject({
       status: 'pending',
-      delivery: { channel: 'whatsapp', status: 'queued', messageId: null },
+      delivery: { channel: 'whatsapp', status: 'queued', messageId: null, errorCode: null },
     });
     const again = await create(t2, phone, key).expect(201);
     expect(again.body.id).toBe(retried.body.id);

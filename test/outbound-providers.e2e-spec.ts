@@ -77,6 +77,7 @@ describe('Outbound flow through Meta Cloud API with Twilio SMS fallback (fake se
       channel: 'whatsapp',
       status: 'accepted',
       messageId: wamid,
+      errorCode: null,
     });
     expect(wamid).toMatch(/^wamid\./);
     expect(twilio.requests).toHaveLength(0);

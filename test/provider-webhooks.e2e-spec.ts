@@ -256,6 +256,7 @@ describe('Meta webhooks (Cloud API fake at the HTTP boundary)', () => {
       channel: 'whatsapp',
       status: 'read',
       messageId,
+      errorCode: null,
     });
     const audit: { type: string }[] = await t.app
       .get(DataSource)

@@ -136,7 +136,12 @@ describe('Test numbers (outside production: always honoured)', () => {
 
   it('a test number on SMS sends nothing either, and the check by phone takes the fixed code', async () => {
     const res = await create({ phone: otherTestPhone, channel: 'sms' }).expect(201);
-    expect(res.body.delivery).toEqual({ channel: 'sms', status: 'sent', messageId: null });
+    expect(res.body.delivery).toEqual({
+      channel: 'sms',
+      status: 'sent',
+      messageId: null,
+      errorCode: null,
+    });
     expect(await sandboxMessages(otherTestPhone)).toEqual([]);
     const ok = await t.http
       .post('/v1/verification-checks')
@@ -495,7 +500,12 @@ describe('Test numbers in production (NODE_ENV=production): only with testNumber
     graph.reset();
 
     const test = await t.http.post('/v1/verifications').set(auth).send({ phone }).expect(201);
-    expect(test.body.delivery).toEqual({ channel: 'whatsapp', status: 'sent', messageId: null });
+    expect(test.body.delivery).toEqual({
+      channel: 'whatsapp',
+      status: 'sent',
+      messageId: null,
+      errorCode: null,
+    });
     expect(graph.requests).toHaveLength(0);
     await t.http
       .post(`/v1/verifications/${test.body.id}/check`)

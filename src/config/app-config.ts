@@ -159,6 +159,8 @@ export interface AppConfig {
   auditRetentionDays: number;
   expirySweepIntervalMs: number;
   inboundRetryIntervalMs: number;
+  /** How often due delivery steps (workflow timeouts, throttled retries) are looked for. */
+  deliveryStepIntervalMs: number;
   /** Development only: the API key of the default app created on first start (kept in the data folder). */
   developmentAppApiKey: string | null;
   /** Apply pending migrations at start-up (turn off on all but one instance, or run `npm run migration:run`). */
@@ -376,7 +378,16 @@ export function weakSecretReason(value: string): string | null {
 }
 
 /** Prefixes that belong to this service: an unknown name with one of them is almost surely a typo. */
-const OWN_PREFIXES = ['WA_', 'META_', 'TWILIO_', 'OTP_', 'WEBHOOK_', 'RATE_LIMIT_', 'CONVERSION_'];
+const OWN_PREFIXES = [
+  'WA_',
+  'META_',
+  'TWILIO_',
+  'OTP_',
+  'WEBHOOK_',
+  'RATE_LIMIT_',
+  'CONVERSION_',
+  'DELIVERY_',
+];
 /** Near misses are only looked for against names this long (so HOME is never "did you mean HOST?"). */
 const NEAR_MISS_MIN_LENGTH = 8;
 const NEAR_MISS_MAX_DISTANCE = 2;
@@ -659,6 +670,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auditRetentionDays: read.int('AUDIT_RETENTION_DAYS', 365, 1, 36500),
     expirySweepIntervalMs: read.duration('EXPIRY_SWEEP_INTERVAL', '30s'),
     inboundRetryIntervalMs: read.duration('INBOUND_RETRY_INTERVAL', '5s'),
+    deliveryStepIntervalMs: read.duration('DELIVERY_STEP_INTERVAL', '1s'),
     developmentAppApiKey,
     runMigrations: read.bool('RUN_MIGRATIONS', true),
     backgroundJobs: true,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from './app-config';
 import {
   CREATION_SEND_WINDOW_MS,
+  DELIVERY_STEP_LEASE_MS,
   INBOX_LEASE_MS,
   LEASE_MARGIN_MS,
   MAX_OUTBOUND_TIMEOUT_MS,
@@ -38,6 +39,12 @@ describe('outbound timeouts are bounded by the leases', () => {
     expect(MAX_OUTBOUND_TIMEOUT_MS).toBe(30_000);
     for (const window of [INBOX_LEASE_MS, CREATION_SEND_WINDOW_MS]) {
       expect(window).toBeGreaterThanOrEqual(2 * MAX_OUTBOUND_TIMEOUT_MS + LEASE_MARGIN_MS);
+    }
+  });
+
+  it('gives a creation and a delivery step room for every step of a plan (3 at most)', () => {
+    for (const window of [CREATION_SEND_WINDOW_MS, DELIVERY_STEP_LEASE_MS]) {
+      expect(window).toBeGreaterThanOrEqual(3 * MAX_OUTBOUND_TIMEOUT_MS + LEASE_MARGIN_MS);
     }
   });
 });

@@ -11,6 +11,7 @@ import { SandboxMessage } from '../providers/entities/sandbox-message.entity';
 import { IdempotencyKey } from '../verification/entities/idempotency-key.entity';
 import { VerificationMessage } from '../verification/entities/verification-message.entity';
 import { Verification } from '../verification/entities/verification.entity';
+import { DeliveryStep } from '../verification/routing/delivery-step.entity';
 import { WebhookAttempt } from '../webhooks/entities/webhook-attempt.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/entities/webhook-endpoint.entity';
@@ -33,4 +34,5 @@ export const ENTITIES = [
   ...AbuseEntities,
   ConversionCounter,
   ConversionMark,
+  DeliveryStep,
 ];

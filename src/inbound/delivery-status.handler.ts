@@ -2,27 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { ConversionCounters } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { App } from '../apps/entities/app.entity';
 import { AuditService } from '../audit/audit.service';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { MetricsService } from '../metrics/metrics.service';
 import { StatusEvent } from '../providers/messaging-provider';
-import { CodeHasher } from '../verification/code-hasher';
-import { CodeSender } from '../verification/code-sender.service';
-import {
-  MessagePurpose,
-  VerificationMessage,
-} from '../verification/entities/verification-message.entity';
-import { Verification } from '../verification/entities/verification.entity';
-import { OtpGenerator } from '../verification/otp-generator';
+import { DeliveryRouter } from '../verification/routing/delivery-router.service';
+import { DeliveryStepRepository } from '../verification/routing/delivery-step.repository';
 import { VerificationRepository } from '../verification/verification.repository';
-import {
-  Channel,
-  DeliveryStatus,
-  Flow,
-  VerificationStatus,
-} from '../verification/verification.types';
+import { DeliveryStatus } from '../verification/verification.types';
 import { WebhookEventType } from '../webhooks/webhook-events';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.service';
 import { InboxRepository } from './inbox.repository';
@@ -45,7 +33,8 @@ const UNKNOWN_MESSAGE_ATTEMPTS = 3;
 /**
  * Delivery statuses of messages we sent: the message row and (for the verification's current
  * delivery message) the verification move forward only, with audit and client webhook in the same
- * transaction. A WhatsApp code that failed to deliver falls back to SMS when the verification asked.
+ * transaction. A `delivered` code cancels its workflow timeout; a `failed` one goes to the
+ * DeliveryRouter, whose error-code routing decides what follows.
  */
 @Injectable()
 export class DeliveryStatusHandler {
@@ -53,9 +42,8 @@ export class DeliveryStatusHandler {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly verifications: VerificationRepository,
     private readonly inbox: InboxRepository,
-    private readonly codeSender: CodeSender,
-    private readonly hasher: CodeHasher,
-    private readonly otp: OtpGenerator,
+    private readonly router: DeliveryRouter,
+    private readonly steps: DeliveryStepRepository,
     private readonly audit: AuditService,
     private readonly outbox: WebhookOutbox,
     private readonly clock: Clock,
@@ -96,6 +84,7 @@ export class DeliveryStatusHandler {
           event.messageId,
           event.status,
           event.error,
+          event.errorCode ?? null,
           now,
         )) === 1;
       await this.audit.record(
@@ -111,73 +100,21 @@ export class DeliveryStatusHandler {
             providerMessageId: event.messageId,
             status: event.status,
             error: event.error,
+            errorCode: event.errorCode ?? null,
           },
         },
         manager,
       );
       if (!deliveryMoved) return true;
+      if (event.status === DeliveryStatus.DELIVERED || event.status === DeliveryStatus.READ)
+        await this.steps.cancelTimeout(manager, message.verificationId);
       const verification = await this.verifications.findById(message.verificationId, manager);
       if (verification)
         await this.outbox.enqueue(manager, app, WebhookEventType.DELIVERY_UPDATED, verification);
       return true;
     });
     if (advanced) this.metrics.deliveryStatus(message.channel, event.status);
-    if (event.status === DeliveryStatus.FAILED) await this.fallBackToSms(app, message, actor);
-  }
-
-  /**
-   * A failed WhatsApp code of a pending verification that lists `sms` as a fallback: a new code by
-   * SMS. Only while the failed message is still the current delivery (the claim clears it, so a
-   * redelivered or reprocessed `failed` does not send twice). The cooldown does not apply.
-   */
-  private async fallBackToSms(app: App, message: VerificationMessage, actor: Actor): Promise<void> {
-    if (message.purpose !== MessagePurpose.CODE || message.channel !== Channel.WHATSAPP) return;
-    const verification = await this.verifications.findById(message.verificationId);
-    const now = this.clock.now();
-    if (!verification || !DeliveryStatusHandler.wantsSmsFallback(verification, message, now))
-      return;
-    const code = this.otp.generate(verification.codeLength);
-    const codeHash = await this.hasher.hash(verification.id, code);
-    const claimed = await this.dataSource.transaction(async (manager) => {
-      if ((await this.verifications.claimSend(manager, verification.id, codeHash, now, 0)) !== 1)
-        return false;
-      await this.audit.record(
-        {
-          type: 'verification.fallback',
-          appId: app.id,
-          verificationId: verification.id,
-          actor,
-          data: {
-            from: Channel.WHATSAPP,
-            to: Channel.SMS,
-            reason: 'delivery_failed',
-            send: verification.sends + 1,
-          },
-        },
-        manager,
-      );
-      return true;
-    });
-    if (!claimed) return;
-    const fresh: Verification =
-      (await this.verifications.findById(verification.id)) ?? verification;
-    await this.codeSender.sendCode(app, fresh, code, [Channel.SMS], actor, {
-      failVerificationOnError: fresh.flow === Flow.OUTBOUND,
-    });
-  }
-
-  private static wantsSmsFallback(
-    verification: Verification,
-    message: VerificationMessage,
-    now: number,
-  ): boolean {
-    return (
-      verification.status === VerificationStatus.PENDING &&
-      verification.expiresAt > now &&
-      verification.phone !== null &&
-      verification.fallbackChannels.includes(Channel.SMS) &&
-      verification.deliveryChannel === Channel.WHATSAPP &&
-      verification.deliveryMessageId === message.providerMessageId
-    );
+    if (event.status === DeliveryStatus.FAILED)
+      await this.router.afterFailedStatus(app, message, event, actor);
   }
 }

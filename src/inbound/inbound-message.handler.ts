@@ -367,7 +367,7 @@ export class InboundMessageHandler {
       code,
       minutes,
     });
-    await this.codeSender.sendText(app, fresh, phone, text, MessagePurpose.CODE, actor);
+    await this.codeSender.sendText(app, fresh, phone, text, MessagePurpose.CODE, actor, code);
   }
 
   private async mismatch(m: Matched, reason: 'mismatch' | 'phone_hidden'): Promise<void> {

@@ -18,6 +18,7 @@ function verification(overrides: Partial<Verification> = {}): Verification {
     countryCode: '62',
     channel: Channel.WHATSAPP,
     fallbackChannels: [],
+    workflow: null,
     locale: 'en',
     codeLength: 6,
     status: VerificationStatus.PENDING,
@@ -39,6 +40,7 @@ function verification(overrides: Partial<Verification> = {}): Verification {
     deliveryStatus: null,
     deliveryMessageId: null,
     deliveryError: null,
+    deliveryErrorCode: null,
     isTest: false,
     ...overrides,
   };

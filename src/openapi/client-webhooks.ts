@@ -32,7 +32,7 @@ const WHEN: Record<
     operationId: 'onVerificationDeliveryUpdated',
     summary: 'The delivery status of the last message moved',
     description:
-      'The provider reported the last message as `sent`, `delivered`, `read` or `failed` (see `data.delivery`). The verification status itself may be unchanged.',
+      "The provider reported the last message as `sent`, `delivered`, `read` or `failed`, or a delivery step sent the code on a channel (each step of a `workflow`, a fallback, a retry after throttling); see `data.delivery`, with the provider's `errorCode` of the latest failure. The verification status itself may be unchanged.",
   },
   [WebhookEventType.INBOUND_MISMATCH]: {
     operationId: 'onVerificationInboundMismatch',
@@ -110,6 +110,7 @@ export function clientWebhooks(): WebhooksObject {
                   flow: type === WebhookEventType.INBOUND_MISMATCH ? 'inbound' : 'outbound',
                   phone: '+6281212345678',
                   channel: 'whatsapp',
+                  workflow: null,
                   status: STATUS_AFTER[type],
                   attemptsRemaining: type === WebhookEventType.MAX_ATTEMPTS_REACHED ? 0 : 4,
                   sendsRemaining: 4,
@@ -123,6 +124,7 @@ export function clientWebhooks(): WebhooksObject {
                     channel: 'whatsapp',
                     status: type === WebhookEventType.FAILED ? 'failed' : 'delivered',
                     messageId: 'wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1',
+                    errorCode: type === WebhookEventType.FAILED ? '131026' : null,
                   },
                 },
               },

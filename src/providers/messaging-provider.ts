@@ -88,6 +88,8 @@ export interface StatusEvent {
   status: DeliveryStatus;
   /** Provider error summary for `failed` (code and title), never message content. */
   error: string | null;
+  /** The provider's error code alone (Meta `131026`, Twilio `63024`), when the status carries one. */
+  errorCode?: string | null;
   timestamp: number;
   /** Meta `pricing` of the message, when the status carries it (`billable`: WhatsApp charges it). */
   pricing?: { billable: boolean; category: string | null } | null;

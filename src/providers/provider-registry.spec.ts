@@ -185,6 +185,7 @@ describe('ProviderRegistry', () => {
           provider: 'meta',
           error: expect.stringContaining('meta error 131000'),
           retryable: true,
+          errorCode: '131000',
         },
       ]);
       const stored = await sandbox.find();
@@ -229,6 +230,7 @@ describe('ProviderRegistry', () => {
           provider: null,
           error: 'no provider configured for sms',
           retryable: false,
+          errorCode: null,
         },
       ]);
       expect((error as AllChannelsFailedError).retryable).toBe(true);

@@ -28,7 +28,14 @@ export interface ChannelFailure {
   error: string;
   /** True when the provider said another try later may work (timeouts, 5xx, throttling). */
   retryable: boolean;
+  /** The provider's error code (Meta `131026`, Twilio `63024`), when it gave one. */
+  errorCode: string | null;
 }
+
+/** One send on one channel: what the provider answered, or why it failed. */
+export type ChannelSend =
+  | { ok: true; channel: Channel; provider: ProviderName; result: SendResult }
+  | { ok: false; failure: ChannelFailure };
 
 export interface FirstAvailableResult {
   channel: Channel;
@@ -128,29 +135,39 @@ export class ProviderRegistry {
   ): Promise<FirstAvailableResult> {
     const failures: ChannelFailure[] = [];
     for (const channel of [...new Set(channels)]) {
-      const provider = this.forChannel(channel);
-      if (!provider) {
-        failures.push({
+      const sent = await this.sendOn(channel, message);
+      if (sent.ok) return { ...sent, failures };
+      failures.push(sent.failure);
+    }
+    throw new AllChannelsFailedError(failures);
+  }
+
+  /** One send on `channel`, never thrown: a channel without a provider is a failure too. */
+  async sendOn(channel: Channel, message: Omit<OutboundMessage, 'channel'>): Promise<ChannelSend> {
+    const provider = this.forChannel(channel);
+    if (!provider) {
+      return {
+        ok: false,
+        failure: {
           channel,
           provider: null,
           error: `no provider configured for ${channel}`,
           retryable: false,
-        });
-        continue;
-      }
-      const started = performance.now();
-      try {
-        const result = await provider.send({ ...message, channel });
-        this.metrics.providerSend(provider.name, channel, true, secondsSince(started));
-        return { channel, provider: provider.name, result, failures };
-      } catch (error) {
-        this.metrics.providerSend(provider.name, channel, false, secondsSince(started));
-        const failure = ProviderRegistry.failureOf(channel, provider.name, error);
-        this.logger.warn(`Send on ${channel} via ${provider.name} failed: ${failure.error}`);
-        failures.push(failure);
-      }
+          errorCode: null,
+        },
+      };
     }
-    throw new AllChannelsFailedError(failures);
+    const started = performance.now();
+    try {
+      const result = await provider.send({ ...message, channel });
+      this.metrics.providerSend(provider.name, channel, true, secondsSince(started));
+      return { ok: true, channel, provider: provider.name, result };
+    } catch (error) {
+      this.metrics.providerSend(provider.name, channel, false, secondsSince(started));
+      const failure = ProviderRegistry.failureOf(channel, provider.name, error);
+      this.logger.warn(`Send on ${channel} via ${provider.name} failed: ${failure.error}`);
+      return { ok: false, failure };
+    }
   }
 
   private static failureOf(
@@ -159,7 +176,13 @@ export class ProviderRegistry {
     error: unknown,
   ): ChannelFailure {
     if (error instanceof DeliveryError) {
-      return { channel, provider, error: error.message, retryable: error.retryable };
+      return {
+        channel,
+        provider,
+        error: error.message,
+        retryable: error.retryable,
+        errorCode: error.providerCode ?? null,
+      };
     }
     // Unexpected errors (database, bugs): their text is not vetted, so only the type is kept.
     const name = error instanceof Error ? error.name : 'unknown';
@@ -167,7 +190,7 @@ export class ProviderRegistry {
       `Unexpected error sending on ${channel} via ${provider}`,
       error instanceof Error ? error.stack : undefined,
     );
-    return { channel, provider, error: `unexpected ${name}`, retryable: false };
+    return { channel, provider, error: `unexpected ${name}`, retryable: false, errorCode: null };
   }
 
   private static buildWhatsapp(

@@ -40,3 +40,9 @@ export function safeVendorText(text: string, code?: string): string {
   result = result.replace(/\+?\d{7,}/g, (match) => `${match.slice(0, 4)}***${match.slice(-2)}`);
   return result.length > 200 ? `${result.slice(0, 197)}...` : result;
 }
+
+/** A vendor error code as we keep it (`131026`, `63024`): short and plain, else null. */
+export function errorCodeOf(value: unknown): string | null {
+  const code = asString(value);
+  return code !== null && /^[A-Za-z0-9_.-]{1,32}$/.test(code) ? code : null;
+}

@@ -156,10 +156,7 @@ export class TestNumbers {
         manager,
         verification.id,
         verification.codeHash!,
-        channel,
-        DeliveryStatus.SENT,
-        null,
-        null,
+        { channel, status: DeliveryStatus.SENT, messageId: null, error: null, errorCode: null },
         now,
       );
       await this.audit.record(

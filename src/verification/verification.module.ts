@@ -10,6 +10,9 @@ import { CodeSender } from './code-sender.service';
 import { IdempotencyService } from './idempotency.service';
 import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
+import { CodeSealer } from './routing/code-sealer';
+import { DeliveryRouter } from './routing/delivery-router.service';
+import { DeliveryStepRepository } from './routing/delivery-step.repository';
 import { TestNumbers } from './test-numbers';
 import { VerificationController } from './verification.controller';
 import { VerificationRepository } from './verification.repository';
@@ -26,6 +29,13 @@ import { VerificationService } from './verification.service';
     InboundLinkService,
     OtpGenerator,
     TestNumbers,
+    DeliveryStepRepository,
+    DeliveryRouter,
+    {
+      provide: CodeSealer,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): CodeSealer => new CodeSealer(config.otpPepper),
+    },
     {
       provide: CodeHasher,
       inject: [APP_CONFIG],
@@ -44,6 +54,8 @@ import { VerificationService } from './verification.service';
     InboundLinkService,
     IdempotencyService,
     TestNumbers,
+    DeliveryRouter,
+    DeliveryStepRepository,
   ],
 })
 export class VerificationModule {}

@@ -165,17 +165,19 @@ export class VerificationRepository {
     codeHash: string,
     channel: Channel,
     error: string,
+    errorCode: string | null,
     now: number,
   ): Promise<number> {
     return execute(
       manager,
-      `UPDATE verifications SET status = ?, delivery_channel = ?, delivery_status = ?, delivery_message_id = NULL, delivery_error = ?, updated_at = ?
+      `UPDATE verifications SET status = ?, delivery_channel = ?, delivery_status = ?, delivery_message_id = NULL, delivery_error = ?, delivery_error_code = ?, updated_at = ?
        WHERE id = ? AND status = ? AND code_hash = ?`,
       [
         VerificationStatus.FAILED,
         channel,
         DeliveryStatus.FAILED,
         error.slice(0, 255),
+        errorCode,
         now,
         id,
         VerificationStatus.PENDING,
@@ -198,7 +200,7 @@ export class VerificationRepository {
     return execute(
       manager,
       `UPDATE verifications SET code_hash = ?, sends = sends + 1, last_sent_at = ?, updated_at = ?,
-         delivery_status = ?, delivery_message_id = NULL, delivery_error = NULL
+         delivery_status = ?, delivery_message_id = NULL, delivery_error = NULL, delivery_error_code = NULL
        WHERE id = ? AND status = ? AND expires_at > ? AND sends < max_sends AND (last_sent_at IS NULL OR last_sent_at <= ?)`,
       [
         codeHash,
@@ -213,22 +215,39 @@ export class VerificationRepository {
     );
   }
 
-  /** The outcome of a send, only while `codeHash` is still the code that was sent (a resend may have replaced it). */
+  /**
+   * The outcome of a send, only while `codeHash` is still the code that was sent (a resend may
+   * have replaced it). `errorCode`: the provider's code of a failure in this send; otherwise an
+   * earlier one for the same code is kept (a new code clears it).
+   */
   recordDelivery(
     manager: EntityManager,
     id: string,
     codeHash: string,
-    channel: Channel,
-    status: DeliveryStatus,
-    messageId: string | null,
-    error: string | null,
+    outcome: {
+      channel: Channel;
+      status: DeliveryStatus;
+      messageId: string | null;
+      error: string | null;
+      errorCode: string | null;
+    },
     now: number,
   ): Promise<number> {
     return execute(
       manager,
-      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?, updated_at = ?
+      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?,
+         delivery_error_code = COALESCE(?, delivery_error_code), updated_at = ?
        WHERE id = ? AND code_hash = ?`,
-      [channel, status, messageId, error ? error.slice(0, 255) : null, now, id, codeHash],
+      [
+        outcome.channel,
+        outcome.status,
+        outcome.messageId,
+        outcome.error ? outcome.error.slice(0, 255) : null,
+        outcome.errorCode,
+        now,
+        id,
+        codeHash,
+      ],
     );
   }
 
@@ -251,7 +270,7 @@ export class VerificationRepository {
       manager,
       `UPDATE verifications SET code_hash = ?, sends = sends + 1, last_sent_at = ?, updated_at = ?,
          phone = COALESCE(phone, ?), country_code = COALESCE(country_code, ?), wa_user_id = COALESCE(?, wa_user_id),
-         delivery_status = ?, delivery_message_id = NULL, delivery_error = NULL
+         delivery_status = ?, delivery_message_id = NULL, delivery_error = NULL, delivery_error_code = NULL
        WHERE id = ? AND status = ? AND expires_at > ? AND sends < max_sends AND (last_sent_at IS NULL OR last_sent_at <= ?)
          AND ${expectedPhone === null ? 'phone IS NULL' : 'phone = ?'}`,
       [
@@ -302,15 +321,18 @@ export class VerificationRepository {
     providerMessageId: string,
     status: DeliveryStatus,
     error: string | null,
+    errorCode: string | null,
     now: number,
   ): Promise<number> {
     return execute(
       manager,
-      `UPDATE verifications SET delivery_status = ?, delivery_error = COALESCE(?, delivery_error), updated_at = ?
+      `UPDATE verifications SET delivery_status = ?, delivery_error = COALESCE(?, delivery_error),
+         delivery_error_code = COALESCE(?, delivery_error_code), updated_at = ?
        WHERE id = ? AND delivery_message_id = ? AND (delivery_status IS NULL OR ${deliveryRankSql('delivery_status')} < ?)`,
       [
         status,
         error ? error.slice(0, 255) : null,
+        errorCode,
         now,
         id,
         providerMessageId,

@@ -28,6 +28,7 @@ import { IdempotencyService } from './idempotency.service';
 import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
 import { codeBinding, testNumberMark, TestNumbers } from './test-numbers';
+import { DeliveryPlan, planFrom } from './routing/delivery-plan';
 import { VerificationRepository } from './verification.repository';
 import {
   Channel,
@@ -103,7 +104,16 @@ export class VerificationService {
         deliveryStatus: DeliveryStatus.QUEUED,
       });
     }
-    const stored = await this.store(app, verification, actor, now, idempotencyKey, dto, extraAudit);
+    const stored = await this.store(
+      app,
+      verification,
+      actor,
+      now,
+      idempotencyKey,
+      dto,
+      extraAudit,
+      code,
+    );
     if (!stored) {
       // A concurrent request with the same key stored its verification first: answer with it, send nothing.
       return this.view(app, await this.idempotency.awaitClaimed(app.id, idempotencyKey!, dto));
@@ -125,6 +135,7 @@ export class VerificationService {
     idempotencyKey: string | undefined,
     body: CreateVerificationDto,
     extraAudit: AuditEntry[],
+    code: string | null,
   ): Promise<boolean> {
     const created: AuditEntry = {
       type: 'verification.created',
@@ -136,6 +147,7 @@ export class VerificationService {
         channel: verification.channel,
         phone: maskPhone(verification.phone),
         fallbackChannels: verification.fallbackChannels,
+        ...(verification.workflow ? { workflow: verification.workflow } : {}),
         ttlSeconds: Math.round((verification.expiresAt - now) / 1000),
         ...testNumberMark(verification),
       },
@@ -147,6 +159,9 @@ export class VerificationService {
       )
         return false;
       await this.verifications.insert(manager, verification);
+      // A workflow's first timeout is scheduled with the verification: it holds even if the
+      // process dies while the first step is being sent.
+      if (code !== null) await this.sender.scheduleFirstTimeout(manager, verification, code);
       await this.conversion.created(manager, verification);
       await this.audit.record([created, ...extraAudit], manager);
       return true;
@@ -167,9 +182,12 @@ export class VerificationService {
       app,
       verification,
       code,
-      [verification.channel, ...verification.fallbackChannels],
+      planFrom(verification),
       actor,
-      { failVerificationOnError: true },
+      {
+        failVerificationOnError: true,
+        announce: verification.workflow !== null,
+      },
     );
     if (!outcome.ok)
       throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', {
@@ -180,6 +198,7 @@ export class VerificationService {
       deliveryChannel: outcome.channel,
       deliveryStatus: outcome.status,
       deliveryMessageId: outcome.messageId,
+      deliveryErrorCode: outcome.errorCode,
     });
   }
 
@@ -241,11 +260,20 @@ export class VerificationService {
       );
     const now = this.clock.now();
     await this.expireIfDue(app, verification, now, actor);
-    const channels = channel
-      ? [channel, ...verification.fallbackChannels.filter((c) => c !== channel)]
-      : [verification.channel, ...verification.fallbackChannels];
+    // A resend on a named channel is a one-off (that channel, then the fallbacks; nothing
+    // scheduled after it); otherwise the verification's plan from its start.
+    const plan: DeliveryPlan = channel
+      ? {
+          steps: [channel, ...verification.fallbackChannels.filter((c) => c !== channel)].map(
+            (c) => ({ channel: c }),
+          ),
+          from: 0,
+          retries: 0,
+          adHoc: true,
+        }
+      : planFrom(verification);
     if (verification.isTest) {
-      const resent = await this.testNumbers.resend(verification, channels[0], actor);
+      const resent = await this.testNumbers.resend(verification, plan.steps[0].channel, actor);
       if (!resent) throw await this.resendRefusal(app, verification.id, now);
       return this.view(app, resent);
     }
@@ -268,7 +296,7 @@ export class VerificationService {
           appId: app.id,
           verificationId: verification.id,
           actor,
-          data: { channel: channels[0], send: verification.sends + 1 },
+          data: { channel: plan.steps[0].channel, send: verification.sends + 1 },
         },
         manager,
       );
@@ -276,8 +304,9 @@ export class VerificationService {
     });
     if (!claimed) throw await this.resendRefusal(app, verification.id, now);
     const fresh = (await this.verifications.findForApp(app.id, verification.id))!;
-    const outcome = await this.sender.sendCode(app, fresh, code, channels, actor, {
+    const outcome = await this.sender.sendCode(app, fresh, code, plan, actor, {
       failVerificationOnError: false,
+      announce: fresh.workflow !== null,
     });
     if (!outcome.ok)
       throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', {
@@ -288,6 +317,7 @@ export class VerificationService {
       deliveryChannel: outcome.channel,
       deliveryStatus: outcome.status,
       deliveryMessageId: outcome.messageId,
+      deliveryErrorCode: outcome.errorCode,
     });
   }
 
@@ -511,6 +541,7 @@ export class VerificationService {
         { details: [{ field: 'channel', message: 'must be whatsapp for inbound' }] },
       );
     }
+    if (dto.workflow !== undefined) this.assertWorkflowShape(dto, flow);
     const channel = dto.channel ?? Channel.WHATSAPP;
     if ((dto.fallbackChannels ?? []).includes(channel)) {
       throw new DomainException(
@@ -521,6 +552,24 @@ export class VerificationService {
         },
       );
     }
+  }
+
+  /** `workflow`: outbound only, never with `channel`/`fallbackChannels`, no timeout on the last step. */
+  private assertWorkflowShape(dto: CreateVerificationDto, flow: Flow): void {
+    const refuse = (field: string, message: string): never => {
+      throw new DomainException(ErrorCode.VALIDATION_FAILED, message, {
+        details: [{ field, message }],
+      });
+    };
+    const steps = dto.workflow!;
+    if (flow !== Flow.OUTBOUND) refuse('workflow', 'workflow is for the outbound flow only');
+    if (dto.channel !== undefined || dto.fallbackChannels !== undefined)
+      refuse('workflow', 'give either workflow or channel and fallbackChannels, not both');
+    if (steps[steps.length - 1].timeoutSeconds !== undefined)
+      refuse(
+        `workflow.${steps.length - 1}.timeoutSeconds`,
+        'the last step of a workflow has no timeout',
+      );
   }
 
   private newVerification(
@@ -536,8 +585,14 @@ export class VerificationService {
       flow,
       phone: phone?.e164 ?? null,
       countryCode: phone?.callingCode ?? null,
-      channel: dto.channel ?? Channel.WHATSAPP,
+      channel: dto.workflow?.[0].channel ?? dto.channel ?? Channel.WHATSAPP,
       fallbackChannels: [...new Set(dto.fallbackChannels ?? [])],
+      workflow:
+        dto.workflow?.map((step) =>
+          step.timeoutSeconds === undefined
+            ? { channel: step.channel }
+            : { channel: step.channel, timeoutSeconds: step.timeoutSeconds },
+        ) ?? null,
       locale: dto.locale ?? app.defaultLocale,
       codeLength: dto.codeLength ?? app.codeLength,
       status: VerificationStatus.PENDING,
@@ -559,6 +614,7 @@ export class VerificationService {
       deliveryStatus: null,
       deliveryMessageId: null,
       deliveryError: null,
+      deliveryErrorCode: null,
       isTest: false,
     } satisfies Verification);
   }

@@ -48,3 +48,16 @@ export const DEFAULT_TTL_SECONDS = 600;
 export const MAX_CHECK_ATTEMPTS = 5;
 export const MAX_SENDS = 5;
 export const RESEND_COOLDOWN_MS = 30_000;
+
+/**
+ * One step of a delivery plan: the channel, and how long to wait for `delivered` before the next
+ * step sends (none: the next step sends only when this one fails).
+ */
+export interface WorkflowStep {
+  channel: Channel;
+  timeoutSeconds?: number;
+}
+
+export const WORKFLOW_MAX_STEPS = 3;
+export const WORKFLOW_MIN_TIMEOUT_SECONDS = 10;
+export const WORKFLOW_MAX_TIMEOUT_SECONDS = 600;

@@ -20,6 +20,11 @@ export function toVerificationView(
     flow: v.flow,
     phone: v.phone,
     channel: v.channel,
+    workflow:
+      v.workflow?.map((step) => ({
+        channel: step.channel,
+        timeoutSeconds: step.timeoutSeconds ?? null,
+      })) ?? null,
     status: v.status,
     attemptsRemaining: Math.max(0, v.maxAttempts - v.attempts),
     sendsRemaining: Math.max(0, v.maxSends - v.sends),
@@ -30,7 +35,12 @@ export function toVerificationView(
     waUserId: v.waUserId,
     delivery:
       v.deliveryChannel && v.deliveryStatus
-        ? { channel: v.deliveryChannel, status: v.deliveryStatus, messageId: v.deliveryMessageId }
+        ? {
+            channel: v.deliveryChannel,
+            status: v.deliveryStatus,
+            messageId: v.deliveryMessageId,
+            errorCode: v.deliveryErrorCode ?? null,
+          }
         : null,
   };
   if (link) Object.assign(view, link);

@@ -13,3 +13,20 @@ export async function ageVerification(t: TestApp, id: string, ms: number): Promi
       [ms, ms, ms, id],
     );
 }
+
+/**
+ * Moves a verification's scheduled delivery step (workflow timeout or throttled retry) `ms` into
+ * the past, as if its wait had passed; the service's periodic task then runs it.
+ */
+export async function ageDeliveryStep(
+  t: TestApp,
+  verificationId: string,
+  ms: number,
+): Promise<void> {
+  await t.app
+    .get(DataSource)
+    .query('UPDATE delivery_steps SET due_at = due_at - ? WHERE verification_id = ?', [
+      ms,
+      verificationId,
+    ]);
+}

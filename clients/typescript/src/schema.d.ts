@@ -713,7 +713,7 @@ export interface webhooks {
         put?: never;
         /**
          * The delivery status of the last message moved
-         * @description The provider reported the last message as `sent`, `delivered`, `read` or `failed` (see `data.delivery`). The verification status itself may be unchanged.
+         * @description The provider reported the last message as `sent`, `delivered`, `read` or `failed`, or a delivery step sent the code on a channel (each step of a `workflow`, a fallback, a retry after throttling); see `data.delivery`, with the provider's `errorCode` of the latest failure. The verification status itself may be unchanged.
          *
          *     Sent as `POST <webhookUrl>`; answer any 2xx within WEBHOOK_TIMEOUT (10 s by default). Anything else is retried with backoff (WEBHOOK_RETRY_SCHEDULE, up to 24 h by default) with the same `webhook-id`; every attempt is in `GET /v1/webhook-deliveries`.
          */
@@ -1339,6 +1339,19 @@ export interface components {
              */
             createdAt: string;
         };
+        WorkflowStepDto: {
+            /**
+             * @description Channel of this step.
+             * @example whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "sms";
+            /**
+             * @description Seconds to wait for `delivered` (status webhook) before the next step sends, 10..600. Not on the last step. Without it, the next step sends only when this one fails.
+             * @example 30
+             */
+            timeoutSeconds?: number;
+        };
         CreateVerificationDto: {
             /**
              * @description Phone in E.164 (other common spellings are normalised). Required for outbound; optional for inbound (then the number that writes in is verified).
@@ -1364,6 +1377,19 @@ export interface components {
              *     ]
              */
             fallbackChannels?: ("whatsapp" | "sms")[];
+            /**
+             * @description Outbound only, instead of `channel` and `fallbackChannels`: the channels to try in order (1..3 steps). A step whose message is not `delivered` within its `timeoutSeconds` is followed by the next one, which sends the same code; a step that fails moves on at once. The last step has no timeout.
+             * @example [
+             *       {
+             *         "channel": "whatsapp",
+             *         "timeoutSeconds": 30
+             *       },
+             *       {
+             *         "channel": "sms"
+             *       }
+             *     ]
+             */
+            workflow?: components["schemas"]["WorkflowStepDto"][];
             /**
              * @description Locale of the messages (default: the app's).
              * @example en
@@ -1395,6 +1421,19 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        WorkflowStepResponseDto: {
+            /**
+             * @description Channel of this step.
+             * @example whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "sms";
+            /**
+             * @description Seconds to wait for `delivered` before the next step (null on the last step).
+             * @example 30
+             */
+            timeoutSeconds: number | null;
+        };
         DeliveryDto: {
             /**
              * @description Channel that carried the last message.
@@ -1413,6 +1452,11 @@ export interface components {
              * @example wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1
              */
             messageId: string | null;
+            /**
+             * @description The provider's error code of the latest failure while delivering the current code (Meta `131026`, Twilio `63024`; see docs/providers.md), or null.
+             * @example null
+             */
+            errorCode: string | null;
         };
         VerificationResponseDto: {
             /**
@@ -1442,6 +1486,8 @@ export interface components {
              * @enum {string}
              */
             channel: "whatsapp" | "sms";
+            /** @description The channel workflow given at creation, or null. */
+            workflow: components["schemas"]["WorkflowStepResponseDto"][] | null;
             /**
              * @description Status; only `pending` moves.
              * @example pending
@@ -6811,6 +6857,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "approved",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -6824,7 +6871,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -6878,6 +6926,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "failed",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -6891,7 +6940,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "failed",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": "131026"
                  *         }
                  *       }
                  *     }
@@ -6945,6 +6995,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "expired",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -6958,7 +7009,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -7012,6 +7064,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "max_attempts_reached",
                  *         "attemptsRemaining": 0,
                  *         "sendsRemaining": 4,
@@ -7025,7 +7078,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -7079,6 +7133,7 @@ export interface operations {
                  *         "flow": "outbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "pending",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -7092,7 +7147,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }
@@ -7146,6 +7202,7 @@ export interface operations {
                  *         "flow": "inbound",
                  *         "phone": "+6281212345678",
                  *         "channel": "whatsapp",
+                 *         "workflow": null,
                  *         "status": "pending",
                  *         "attemptsRemaining": 4,
                  *         "sendsRemaining": 4,
@@ -7159,7 +7216,8 @@ export interface operations {
                  *         "delivery": {
                  *           "channel": "whatsapp",
                  *           "status": "delivered",
-                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1"
+                 *           "messageId": "wamid.HBgNNjI4MTIxMjM0NTY3OBUCABEYEjQ1",
+                 *           "errorCode": null
                  *         }
                  *       }
                  *     }

@@ -7,6 +7,7 @@ import { TestNumbers1764300000000 } from './1764300000000-TestNumbers';
 import { ConversionAnalytics1764600000000 } from './1764600000000-ConversionAnalytics';
 import { BinaryKeyCollation1764900000000 } from './1764900000000-BinaryKeyCollation';
 import { UsernameSenders1765000000000 } from './1765000000000-UsernameSenders';
+import { DeliveryRouting1765100000000 } from './1765100000000-DeliveryRouting';
 
 /** Migrations in order; run at start-up and by `npm run migration:run`. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ConversionAnalytics1764600000000,
   BinaryKeyCollation1764900000000,
   UsernameSenders1765000000000,
+  DeliveryRouting1765100000000,
 ];

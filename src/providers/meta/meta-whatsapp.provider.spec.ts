@@ -479,6 +479,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
         messageId: 'wamid.D4',
         status: DeliveryStatus.DELIVERED,
         error: null,
+        errorCode: null,
         timestamp: 1750263773000,
         pricing: { billable: true, category: 'authentication' },
       },
@@ -488,6 +489,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
         messageId: 'wamid.D4',
         status: DeliveryStatus.READ,
         error: null,
+        errorCode: null,
         timestamp: 1750263790000,
       },
     ]);
@@ -520,6 +522,7 @@ describe('MetaWhatsappProvider.parseEvents', () => {
       messageId: 'wamid.E5',
       status: DeliveryStatus.FAILED,
       error: '131026 Message undeliverable',
+      errorCode: '131026',
       timestamp: 1750263800000,
     });
   });

@@ -16,6 +16,7 @@ import {
   JsonRecord,
   asArray,
   asString,
+  errorCodeOf,
   isRecord,
   phoneFromProvider,
   safeVendorText,
@@ -200,8 +201,10 @@ export class MetaWhatsappProvider implements MessagingProvider {
     if (!messageId || status === null) return null;
     const firstError = asArray(item.errors).filter(isRecord)[0];
     let error: string | null = null;
+    let errorCode: string | null = null;
     if (firstError) {
       const code = asString(firstError.code);
+      errorCode = errorCodeOf(firstError.code);
       const title = asString(firstError.title) ?? asString(firstError.message);
       error = [code, title ? safeVendorText(title) : null].filter(Boolean).join(' ') || null;
     }
@@ -211,6 +214,7 @@ export class MetaWhatsappProvider implements MessagingProvider {
       messageId,
       status,
       error,
+      errorCode,
       timestamp: this.timestampOf(item.timestamp),
       ...(isRecord(item.pricing)
         ? {

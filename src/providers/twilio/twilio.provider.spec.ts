@@ -225,6 +225,7 @@ describe('TwilioProvider.parseEvents', () => {
         messageId: 'SM11111111111111111111111111111111',
         status: DeliveryStatus.DELIVERED,
         error: null,
+        errorCode: null,
         timestamp: NOW,
       },
     ]);
@@ -243,6 +244,7 @@ describe('TwilioProvider.parseEvents', () => {
       kind: 'status',
       status: DeliveryStatus.FAILED,
       error: '30008 Unknown error',
+      errorCode: '30008',
     });
   });
 

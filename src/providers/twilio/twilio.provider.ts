@@ -12,7 +12,13 @@ import {
   SendResult,
   StatusEvent,
 } from '../messaging-provider';
-import { asString, isRecord, phoneFromProvider, safeVendorText } from '../provider-utils';
+import {
+  asString,
+  errorCodeOf,
+  isRecord,
+  phoneFromProvider,
+  safeVendorText,
+} from '../provider-utils';
 import { ProviderHttpClient } from '../provider-http';
 
 const WHATSAPP_PREFIX = 'whatsapp:';
@@ -118,6 +124,7 @@ export class TwilioProvider implements MessagingProvider {
       messageId,
       status,
       error,
+      errorCode: errorCodeOf(code),
       timestamp: this.clock.now(),
     };
   }

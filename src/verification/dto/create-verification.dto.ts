@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsEnum,
   IsInt,
@@ -11,8 +13,35 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateNested,
 } from 'class-validator';
-import { Channel, Flow, InboundReply } from '../verification.types';
+import {
+  Channel,
+  Flow,
+  InboundReply,
+  WORKFLOW_MAX_STEPS,
+  WORKFLOW_MAX_TIMEOUT_SECONDS,
+  WORKFLOW_MIN_TIMEOUT_SECONDS,
+} from '../verification.types';
+
+export class WorkflowStepDto {
+  @ApiProperty({ description: 'Channel of this step.', enum: Channel, example: Channel.WHATSAPP })
+  @IsEnum(Channel)
+  channel: Channel;
+
+  @ApiPropertyOptional({
+    description: `Seconds to wait for \`delivered\` (status webhook) before the next step sends, ${WORKFLOW_MIN_TIMEOUT_SECONDS}..${WORKFLOW_MAX_TIMEOUT_SECONDS}. Not on the last step. Without it, the next step sends only when this one fails.`,
+    example: 30,
+    type: 'integer',
+    minimum: WORKFLOW_MIN_TIMEOUT_SECONDS,
+    maximum: WORKFLOW_MAX_TIMEOUT_SECONDS,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(WORKFLOW_MIN_TIMEOUT_SECONDS)
+  @Max(WORKFLOW_MAX_TIMEOUT_SECONDS)
+  timeoutSeconds?: number;
+}
 
 export class CreateVerificationDto {
   @ApiPropertyOptional({
@@ -56,6 +85,21 @@ export class CreateVerificationDto {
   @ArrayMaxSize(2)
   @IsEnum(Channel, { each: true })
   fallbackChannels?: Channel[];
+
+  @ApiPropertyOptional({
+    description: `Outbound only, instead of \`channel\` and \`fallbackChannels\`: the channels to try in order (1..${WORKFLOW_MAX_STEPS} steps). A step whose message is not \`delivered\` within its \`timeoutSeconds\` is followed by the next one, which sends the same code; a step that fails moves on at once. The last step has no timeout.`,
+    type: [WorkflowStepDto],
+    minItems: 1,
+    maxItems: WORKFLOW_MAX_STEPS,
+    example: [{ channel: Channel.WHATSAPP, timeoutSeconds: 30 }, { channel: Channel.SMS }],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(WORKFLOW_MAX_STEPS)
+  @ValidateNested({ each: true })
+  @Type(() => WorkflowStepDto)
+  workflow?: WorkflowStepDto[];
 
   @ApiPropertyOptional({
     description: "Locale of the messages (default: the app's).",

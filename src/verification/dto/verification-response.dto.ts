@@ -23,6 +23,28 @@ export class DeliveryDto {
     type: String,
   })
   messageId: string | null;
+
+  @ApiProperty({
+    description:
+      "The provider's error code of the latest failure while delivering the current code (Meta `131026`, Twilio `63024`; see docs/providers.md), or null.",
+    example: null,
+    nullable: true,
+    type: String,
+  })
+  errorCode: string | null;
+}
+
+export class WorkflowStepResponseDto {
+  @ApiProperty({ description: 'Channel of this step.', enum: Channel, example: Channel.WHATSAPP })
+  channel: Channel;
+
+  @ApiProperty({
+    description: 'Seconds to wait for `delivered` before the next step (null on the last step).',
+    example: 30,
+    nullable: true,
+    type: 'integer',
+  })
+  timeoutSeconds: number | null;
 }
 
 export class VerificationResponseDto {
@@ -45,6 +67,13 @@ export class VerificationResponseDto {
 
   @ApiProperty({ description: 'Requested channel.', enum: Channel, example: Channel.WHATSAPP })
   channel: Channel;
+
+  @ApiProperty({
+    description: 'The channel workflow given at creation, or null.',
+    type: [WorkflowStepResponseDto],
+    nullable: true,
+  })
+  workflow: WorkflowStepResponseDto[] | null;
 
   @ApiProperty({
     description: 'Status; only `pending` moves.',

@@ -33,6 +33,14 @@ export class VerificationMessage {
   @Column({ type: 'varchar', length: 16 })
   purpose: MessagePurpose;
 
+  /** What was sent: `code` (a template on Meta) or free-form `text`; null for rows from before it was kept. */
+  @Column({ type: 'varchar', length: 8, nullable: true })
+  kind: 'code' | 'text' | null;
+
+  /** Index of the verification's delivery-plan step that sent it (null: a reply, or a one-off resend). */
+  @Column({ name: 'plan_step', type: 'int', nullable: true })
+  planStep: number | null;
+
   @Column({ name: 'provider_message_id', type: 'varchar', length: 191, nullable: true })
   providerMessageId: string | null;
 

@@ -6,6 +6,7 @@ import {
   Flow,
   InboundReply,
   VerificationStatus,
+  WorkflowStep,
 } from '../verification.types';
 
 @Entity('verifications')
@@ -35,6 +36,10 @@ export class Verification {
 
   @Column({ name: 'fallback_channels', type: 'varchar', length: 64, transformer: jsonText })
   fallbackChannels: Channel[];
+
+  /** The channel workflow asked at creation (steps with timeouts); null: `channel` + `fallbackChannels`. */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  workflow: WorkflowStep[] | null;
 
   @Column({ type: 'varchar', length: 16 })
   locale: string;
@@ -109,4 +114,8 @@ export class Verification {
 
   @Column({ name: 'delivery_error', type: 'varchar', length: 255, nullable: true })
   deliveryError: string | null;
+
+  /** The provider's error code of the latest failure while delivering the current code (`131026`). */
+  @Column({ name: 'delivery_error_code', type: 'varchar', length: 32, nullable: true })
+  deliveryErrorCode: string | null;
 }
