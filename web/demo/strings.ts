@@ -22,6 +22,8 @@ export type ErrorCodeKey =
   | 'headers_too_large'
   | 'service_unavailable'
   | 'pages_not_built'
+  | 'templates_not_configured'
+  | 'provider_error'
   | 'network_error'
   | 'demo_unavailable';
 
@@ -137,6 +139,8 @@ const en: Strings = {
     headers_too_large: 'The request was too large. Reload the page and try again.',
     service_unavailable: 'The service is busy or down for a moment. Please try again shortly.',
     pages_not_built: 'The page is not installed properly (run npm run build).',
+    templates_not_configured: 'WhatsApp templates are not set up on this server yet.',
+    provider_error: 'WhatsApp did not answer as expected. Please try again shortly.',
     network_error: 'No connection to the server. Check your network and try again.',
     demo_unavailable:
       'The demo is not available on this server: it needs the development app (not in production).',
@@ -220,6 +224,8 @@ const id: Strings = {
     headers_too_large: 'Permintaan terlalu besar. Muat ulang halaman lalu coba lagi.',
     service_unavailable: 'Layanan sedang sibuk atau tidak tersedia. Coba lagi sebentar lagi.',
     pages_not_built: 'Halaman ini belum terpasang dengan benar (jalankan npm run build).',
+    templates_not_configured: 'Template WhatsApp belum disiapkan di server ini.',
+    provider_error: 'WhatsApp tidak menjawab seperti biasa. Silakan coba lagi sebentar lagi.',
     network_error: 'Tidak ada koneksi ke server. Periksa jaringan Anda lalu coba lagi.',
     demo_unavailable:
       'Demo tidak tersedia di server ini: demo memerlukan aplikasi pengembangan (bukan di produksi).',
