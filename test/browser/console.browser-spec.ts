@@ -18,7 +18,8 @@ import { WebhookReceiver } from '../support/webhook-receiver';
  * The /console page in a real browser against the real app: sign-in with an app key, a verification
  * just made and its timeline, a failed client webhook retried from the console, the admin's keys and
  * country blocks, and an axe-core check of every page. Screenshots go to test/artifacts/; the
- * verifications page is also copied to docs/images/console.png for the README.
+ * verifications page is also copied to docs/images/console.png for the README when
+ * UPDATE_README_SCREENSHOTS=1.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'artifacts');
@@ -107,7 +108,8 @@ describe('Console (browser)', () => {
 
     await page.screenshot({ path: join(ARTIFACTS, 'console-verifications.png'), fullPage: true });
     mkdirSync(join(README_IMAGE, '..'), { recursive: true });
-    copyFileSync(join(ARTIFACTS, 'console-verifications.png'), README_IMAGE);
+    if (process.env.UPDATE_README_SCREENSHOTS === '1')
+      copyFileSync(join(ARTIFACTS, 'console-verifications.png'), README_IMAGE);
 
     await page.getByLabel('Flow').selectOption('inbound');
     await page.getByRole('button', { name: 'Filter' }).click();

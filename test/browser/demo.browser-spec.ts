@@ -206,7 +206,8 @@ describe('/demo (browser)', () => {
     } finally {
       await axeContext.close();
     }
-    copyFileSync(join(ARTIFACTS, 'demo-desktop.png'), README_IMAGE);
+    if (process.env.UPDATE_README_SCREENSHOTS === '1')
+      copyFileSync(join(ARTIFACTS, 'demo-desktop.png'), README_IMAGE);
   });
 });
 
