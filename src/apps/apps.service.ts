@@ -159,6 +159,8 @@ export class AppsService {
         manager,
       );
     });
+    // Requests authenticated on this instance see the new settings at once.
+    this.apiKeys.forget({ appId: id });
     return this.details(id);
   }
 
@@ -188,6 +190,7 @@ export class AppsService {
         manager,
       );
     });
+    this.apiKeys.forget({ appId: id });
     return { webhookSecret: secret, previousSecretExpiresAt };
   }
 
