@@ -1,5 +1,6 @@
 import { Channel, DeliveryStatus } from '../verification/verification.types';
 import { Clock } from '../common/clock';
+import { currentRequestId, runInRequestContext } from '../logging/request-context';
 import { AppConfig } from '../config/app-config';
 import { DeliveryStatusHandler } from './delivery-status.handler';
 import { InboundMessageHandler } from './inbound-message.handler';
@@ -189,6 +190,32 @@ describe('InboxService under a burst of webhooks', () => {
     }
     expect(inbox.processed()).toBe(burst);
     expect(service.backlog).toEqual({ queued: 0, workers: 0 });
+    await service.onModuleDestroy();
+  });
+
+  it('processes each event under the id of the request that accepted it', async () => {
+    const inbox = memoryInbox();
+    const seen: (string | undefined)[] = [];
+    const handler = {
+      handle: async () => {
+        seen.push(currentRequestId());
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    };
+    const service = new InboxService(
+      { inboundRetryIntervalMs: 1000, database: { type: 'sqlite' } } as AppConfig,
+      inbox.repository,
+      handler as unknown as InboundMessageHandler,
+      handler as unknown as DeliveryStatusHandler,
+      { now: () => 1 } as Clock,
+    );
+    // One worker (SQLite), started by the first request, serves the second request's event too.
+    await runInRequestContext({ reqId: 'req-a' }, () => service.accept(events(2), actor));
+    await runInRequestContext({ reqId: 'req-b' }, () => service.accept(events(3).slice(2), actor));
+    for (let i = 0; i < 100 && inbox.processed() < 3; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(seen).toEqual(['req-a', 'req-a', 'req-b']);
     await service.onModuleDestroy();
   });
 

@@ -5,10 +5,16 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
+import { context as traceContext, Context as TraceContext, ROOT_CONTEXT } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { BackgroundFailureLog, isDatabaseUnavailable } from '../database/database-unavailable';
+import {
+  currentRequestId,
+  runInRequestContext,
+  runOutsideRequestContext,
+} from '../logging/request-context';
 import { newId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -33,6 +39,12 @@ export interface AcceptedEvents {
 }
 
 const BATCH = 20;
+
+interface QueuedEvent {
+  id: string;
+  reqId?: string;
+  trace: TraceContext;
+}
 /** Batches one poll takes at most (the next poll continues), so a tick stays short whatever the backlog. */
 const MAX_BATCHES_PER_POLL = 10;
 /**
@@ -76,8 +88,11 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private polling = false;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Ids of new events waiting for a worker (bounded by INBOX_QUEUE_MAX). */
-  private readonly queue: string[] = [];
+  /**
+   * New events waiting for a worker (bounded by INBOX_QUEUE_MAX), with the request that accepted
+   * each: its id (log lines, audit events) and trace context go on the processing.
+   */
+  private readonly queue: QueuedEvent[] = [];
   private workers = 0;
   private readonly maxWorkers: number;
   /** Some accepted events did not fit the queue: workers refill it from the table when it runs dry. */
@@ -114,17 +129,20 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async accept(events: ProviderEvent[], actor: Actor): Promise<AcceptedEvents> {
     const accepted = await this.store(events, actor);
+    const reqId = currentRequestId();
+    const trace = traceContext.active();
     for (const id of accepted.ids) {
       if (this.queue.length >= INBOX_QUEUE_MAX) {
         this.overflowed = true;
         break;
       }
-      this.queue.push(id);
+      this.queue.push({ id, reqId, trace });
     }
     while (this.workers < this.maxWorkers && this.queue.length > 0) {
       this.workers += 1;
+      // A worker serves events of many requests: it runs outside this one's context.
       this.track(
-        this.drainQueue().finally(() => {
+        runOutsideRequestContext(() => this.drainQueue()).finally(() => {
           this.workers -= 1;
         }),
       );
@@ -139,10 +157,15 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async drainQueue(): Promise<void> {
     while (!this.stopping) {
-      const id = this.queue.shift() ?? (await this.refill());
-      if (id === undefined) return;
+      const next = this.queue.shift() ?? (await this.refill());
+      if (next === undefined) return;
       try {
-        await this.processOne(id);
+        const { id, reqId, trace } = next;
+        await traceContext.with(trace, () =>
+          reqId === undefined
+            ? this.processOne(id)
+            : runInRequestContext({ reqId }, () => this.processOne(id)),
+        );
       } catch (error) {
         // The event stays pending (its lease runs out): a later poll retries it.
         this.failures.report(
@@ -162,13 +185,13 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** After an overflow: the next due events from the table into the empty queue (one worker at a time). */
-  private async refill(): Promise<string | undefined> {
+  private async refill(): Promise<QueuedEvent | undefined> {
     if (!this.overflowed || this.refilling) return undefined;
     this.refilling = true;
     try {
       const ids = await this.inbox.findDueIds(this.clock.now(), BATCH);
       if (ids.length < BATCH) this.overflowed = false;
-      this.queue.push(...ids);
+      this.queue.push(...ids.map((id) => ({ id, trace: ROOT_CONTEXT })));
     } finally {
       this.refilling = false;
     }
