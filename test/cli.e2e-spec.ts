@@ -164,7 +164,13 @@ describe.each(engines)('wa-verify CLI on %s', (engine) => {
     const revoked = await cli(['keys', 'revoke', '--app', app.id, '--key', key.id], env);
     expect(revoked.stderr).toBe('');
     expect(revoked.code).toBe(0);
-    await service.http.get('/v1/verifications').set(auth(key.apiKey)).expect(401);
+    // The CLI is another process: the service stops accepting the key within API_KEY_CACHE_TTL (2 s).
+    const running = service;
+    await waitFor(
+      async () =>
+        (await running.http.get('/v1/verifications').set(auth(key.apiKey))).status === 401,
+      4_000,
+    );
     await service.http.get('/v1/verifications').set(auth(app.apiKey)).expect(200);
 
     const rotated = await cli(['webhook-secret', 'rotate', '--app', app.id], env);

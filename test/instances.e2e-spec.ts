@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ExpirySweeper } from '../src/expiry/expiry-sweeper.service';
-import { createTenant, startApp, TestApp, uniquePhone } from './support/harness';
+import { ADMIN_KEY, createTenant, startApp, TestApp, uniquePhone } from './support/harness';
 import { ageVerification } from './support/time-travel';
 
 /**
@@ -135,6 +135,45 @@ describeWithRedis('Two instances sharing one database and Redis', () => {
       expect(deliveries.map((row) => row.verification_id).sort()).toEqual([...ids].sort());
     },
   );
+});
+
+describe('API keys cached by two instances', () => {
+  let t1: TestApp;
+  let t2: TestApp;
+
+  beforeAll(async () => {
+    const databaseUrl = sharedDatabaseUrl();
+    t1 = await startApp({ API_KEY_CACHE_TTL: '1s' }, databaseUrl);
+    t2 = await startApp({ API_KEY_CACHE_TTL: '1s' }, databaseUrl);
+  });
+  afterAll(async () => {
+    await Promise.all([t1?.close(), t2?.close()]);
+  });
+
+  it('refuses a revoked key at once on the instance that revoked it and within the TTL on the other', async () => {
+    const tenant = await createTenant(t1);
+    const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
+    const added = await t1.http.post(`/v1/apps/${tenant.appId}/api-keys`).set(admin).expect(201);
+    const key = { Authorization: `Bearer ${added.body.apiKey}` };
+    // Both instances have looked the key up (and may answer from memory for the next second).
+    await t1.http.get('/v1/verifications').set(key).expect(200);
+    await t2.http.get('/v1/verifications').set(key).expect(200);
+
+    await t1.http
+      .delete(`/v1/apps/${tenant.appId}/api-keys/${added.body.id}`)
+      .set(admin)
+      .expect(204);
+    await t1.http.get('/v1/verifications').set(key).expect(401);
+    const revokedAt = Date.now();
+    for (;;) {
+      const status = (await t2.http.get('/v1/verifications').set(key)).status;
+      if (status === 401) break;
+      expect(status).toBe(200);
+      expect(Date.now() - revokedAt).toBeLessThan(1_000 + 500);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await t2.http.get('/v1/verifications').set(tenant.auth).expect(200);
+  });
 });
 
 describe('Redis unreachable', () => {

@@ -13,6 +13,20 @@ import { ConversionMark } from './entities/conversion-mark.entity';
 export const DAY_MS = 86_400_000;
 export const UNKNOWN_COUNTRY = 'ZZ';
 
+/** What {@link ConversionCounters.settled} is told of a transition: the status set, and the app and calling code of the verification as read before it (those its mark was made with). */
+export interface SettledTransition {
+  status: string;
+  appId: string;
+  callingCode: string | null;
+}
+
+export function settledAs(
+  verification: Pick<Verification, 'appId' | 'countryCode'>,
+  status: VerificationStatus,
+): SettledTransition {
+  return { status, appId: verification.appId, callingCode: verification.countryCode };
+}
+
 /** Which counter a terminal status adds to. `max_attempts_reached` did not convert: `failed`. */
 const SETTLED_COUNTER: Partial<Record<string, CounterName>> = {
   [VerificationStatus.APPROVED]: 'approved',
@@ -82,8 +96,7 @@ export class ConversionCounters {
 
   /** A message of the verification was accepted by a provider (counted once per verification). */
   async sent(manager: EntityManager, verificationId: string): Promise<void> {
-    const mark = await this.repository.claimFlag(manager, verificationId, ConversionFlag.SENT);
-    if (mark) await this.repository.increment(manager, mark, ['sent']);
+    await this.repository.claimAndCount(manager, verificationId, ConversionFlag.SENT, 'sent');
   }
 
   /** A provider status webhook moved one of the verification's messages (first time only). */
@@ -93,8 +106,7 @@ export class ConversionCounters {
     event: Pick<StatusEvent, 'status' | 'pricing'>,
   ): Promise<void> {
     for (const [flag, counter] of DELIVERY_STEPS[event.status] ?? []) {
-      const mark = await this.repository.claimFlag(manager, verificationId, flag);
-      if (mark) await this.repository.increment(manager, mark, [counter]);
+      await this.repository.claimAndCount(manager, verificationId, flag, counter);
     }
     if (event.pricing?.billable) {
       const mark = await this.repository.claimFlag(manager, verificationId, ConversionFlag.BILLED);
@@ -104,15 +116,28 @@ export class ConversionCounters {
 
   /**
    * The verification may have left `pending` (call after any transition; a still pending one is
-   * left alone): counts its terminal status once.
+   * left alone): counts its terminal status once. `known`: the status the caller's transition
+   * set, with the app and calling code the verification had at creation (those of its mark), which
+   * spares reading the status and the mark again; without it both are read.
    */
-  async settled(manager: EntityManager, verificationId: string): Promise<void> {
-    const status = await this.repository.verificationStatus(manager, verificationId);
+  async settled(
+    manager: EntityManager,
+    verificationId: string,
+    known?: SettledTransition,
+  ): Promise<void> {
+    const status = known
+      ? known.status
+      : await this.repository.verificationStatus(manager, verificationId);
     const counter = status ? SETTLED_COUNTER[status] : undefined;
     if (!counter) return;
     const flag =
       ConversionFlag.SETTLED |
       (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0);
+    if (known) {
+      if (!(await this.repository.claimAndCount(manager, verificationId, flag, counter))) return;
+      if (known.callingCode) this.guard.noteActivity(known.appId, known.callingCode);
+      return;
+    }
     const mark = await this.repository.claimFlag(manager, verificationId, flag);
     if (!mark) return;
     await this.repository.increment(manager, mark, [counter]);

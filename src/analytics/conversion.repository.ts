@@ -149,6 +149,39 @@ export class ConversionRepository {
     return mark ?? null;
   }
 
+  /**
+   * Sets `flag` on the verification's mark unless already set and, when this call set it, adds 1 to
+   * `counter` of the mark's row: two statements (the conditional UPDATE, then an upsert that reads
+   * the counter key from the mark itself), where {@link claimFlag} + {@link increment} take three.
+   * True when counted; false when counted before or the verification has no mark.
+   */
+  async claimAndCount(
+    manager: EntityManager,
+    verificationId: string,
+    flag: number,
+    counter: CounterName,
+  ): Promise<boolean> {
+    const affected = await execute(
+      manager,
+      'UPDATE conversion_marks SET flags = flags | ? WHERE verification_id = ? AND (flags & ?) = 0',
+      [flag, verificationId, flag],
+    );
+    if (affected !== 1) return false;
+    await manager.query(this.upsertFromMarkSql(counter), [verificationId]);
+    return true;
+  }
+
+  /** The counter upsert of {@link upsertSql} with its key taken from the verification's mark. */
+  upsertFromMarkSql(counter: CounterName): string {
+    const column = COUNTER_COLUMNS[counter];
+    const insert =
+      `INSERT INTO conversion_counters (app_id, day, country, channel, flow, ${column}) ` +
+      `SELECT app_id, day, country, channel, flow, 1 FROM conversion_marks WHERE verification_id = ?`;
+    return this.isMysql
+      ? `${insert} ON DUPLICATE KEY UPDATE ${column} = ${column} + VALUES(${column})`
+      : `${insert} ON CONFLICT (app_id, day, country, channel, flow) DO UPDATE SET ${column} = ${column} + excluded.${column}`;
+  }
+
   /** Current status of the verification, read inside the caller's transaction. */
   async verificationStatus(manager: EntityManager, verificationId: string): Promise<string | null> {
     const rows: { status: string }[] = await manager.query(

@@ -172,6 +172,8 @@ export class AppsService {
         manager,
       );
     });
+    // Requests authenticated on this instance see the new settings at once.
+    this.apiKeys.forget({ appId: id });
     return this.details(id);
   }
 
@@ -201,6 +203,7 @@ export class AppsService {
         manager,
       );
     });
+    this.apiKeys.forget({ appId: id });
     return { webhookSecret: secret, previousSecretExpiresAt };
   }
 

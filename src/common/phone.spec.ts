@@ -110,3 +110,14 @@ describe('countryOfE164', () => {
     expect(countryOfE164('6281234567890')).toBeNull();
   });
 });
+
+describe('normalisePhone on repeated input', () => {
+  it('answers a number parsed before with the same frozen result, and an invalid one with null again', () => {
+    const first = normalisePhone('+62 812-1234-5678');
+    const again = normalisePhone('+62 812-1234-5678');
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(normalisePhone('+62 812')).toBeNull();
+    expect(normalisePhone('+62 812')).toBeNull();
+  });
+});

@@ -17,6 +17,25 @@ export interface NormalisedPhone {
  */
 export function normalisePhone(input: string): NormalisedPhone | null {
   if (typeof input !== 'string') return null;
+  const known = recentlyParsed.get(input);
+  if (known !== undefined) return known;
+  const parsed = parsePhone(input);
+  if (recentlyParsed.size >= PARSED_CACHE_MAX) {
+    recentlyParsed.delete(recentlyParsed.keys().next().value!);
+  }
+  recentlyParsed.set(input, parsed);
+  return parsed;
+}
+
+/**
+ * The same number is parsed several times per verification (the request, its conversion mark, the
+ * metrics at creation and at completion) and parsing with the full metadata is among the costlier
+ * steps of a request; the last few thousand inputs keep their (frozen) result.
+ */
+const PARSED_CACHE_MAX = 2_000;
+const recentlyParsed = new Map<string, Readonly<NormalisedPhone> | null>();
+
+function parsePhone(input: string): Readonly<NormalisedPhone> | null {
   let text = input.trim();
   if (text.length === 0 || text.length > 40) return null;
   if (text.startsWith('00')) text = `+${text.slice(2)}`;
@@ -26,12 +45,12 @@ export function normalisePhone(input: string): NormalisedPhone | null {
   }
   const parsed = parsePhoneNumberFromString(text);
   if (!parsed || !parsed.isValid()) return null;
-  return {
+  return Object.freeze({
     e164: parsed.number,
     country: parsed.country ?? null,
     callingCode: parsed.countryCallingCode,
     type: parsed.getType() ?? null,
-  };
+  });
 }
 
 /**

@@ -161,6 +161,11 @@ export interface AppConfig {
   inboundRetryIntervalMs: number;
   /** How often due delivery steps (workflow timeouts, throttled retries) are looked for. */
   deliveryStepIntervalMs: number;
+  /**
+   * How long an instance reuses an API key look-up (0: never). Revocation is immediate on the
+   * instance that revokes; on other instances and after the CLI it takes effect within this time.
+   */
+  apiKeyCacheTtlMs: number;
   /** Development only: the API key of the default app created on first start (kept in the data folder). */
   developmentAppApiKey: string | null;
   /** Apply pending migrations at start-up (turn off on all but one instance, or run `npm run migration:run`). */
@@ -671,6 +676,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     expirySweepIntervalMs: read.duration('EXPIRY_SWEEP_INTERVAL', '30s'),
     inboundRetryIntervalMs: read.duration('INBOUND_RETRY_INTERVAL', '5s'),
     deliveryStepIntervalMs: read.duration('DELIVERY_STEP_INTERVAL', '1s'),
+    apiKeyCacheTtlMs: apiKeyCacheTtl(read.duration('API_KEY_CACHE_TTL', '2s')),
     developmentAppApiKey,
     runMigrations: read.bool('RUN_MIGRATIONS', true),
     backgroundJobs: true,
@@ -828,5 +834,14 @@ function outboundTimeout(ms: number, name: string): number {
       `${name} must be from 1ms to ${MAX_OUTBOUND_TIMEOUT_MS / 1000}s (got ${ms}ms): leases across instances are derived from that maximum`,
     );
   }
+  return ms;
+}
+
+/** A revoked key may still work this long on other instances: keep it short. */
+const API_KEY_CACHE_TTL_MAX_MS = 60_000;
+
+function apiKeyCacheTtl(ms: number): number {
+  if (ms > API_KEY_CACHE_TTL_MAX_MS)
+    throw new ConfigError('API_KEY_CACHE_TTL must be at most 60s (a revoked key works that long)');
   return ms;
 }

@@ -44,6 +44,10 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
     connectTimeout: MYSQL_CONNECT_TIMEOUT_MS,
     extra: {
       connectionLimit: 20,
+      // mysql2 preallocates a 16 000-entry prepared-statement cache per connection (about 0.5 MB
+      // each, 10 MB of a 55 MB heap with 20 connections, in a heap snapshot); TypeORM sends plain
+      // queries, never prepared statements, so a small cache is plenty.
+      maxPreparedStatements: 16,
       queueLimit: 200,
       enableKeepAlive: true,
       keepAliveInitialDelay: 10_000,

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
-import { ConversionCounters } from '../analytics/conversion-counters.service';
+import { ConversionCounters, settledAs } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
@@ -96,7 +96,11 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private expire(app: App, verification: Verification, now: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return false;
-      await this.conversion.settled(manager, verification.id);
+      await this.conversion.settled(
+        manager,
+        verification.id,
+        settledAs(verification, VerificationStatus.EXPIRED),
+      );
       await this.audit.record(
         {
           type: 'verification.expired',

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConversionCounters } from '../analytics/conversion-counters.service';
+import { ConversionCounters, settledAs } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
@@ -289,7 +289,11 @@ export class InboundMessageHandler {
         )) !== 1
       )
         return null;
-      await this.conversion.settled(manager, verification.id);
+      await this.conversion.settled(
+        manager,
+        verification.id,
+        settledAs(verification, VerificationStatus.APPROVED),
+      );
       const result: Verification = {
         ...verification,
         status: VerificationStatus.APPROVED,
@@ -404,7 +408,11 @@ export class InboundMessageHandler {
     const expired = await this.dataSource.transaction(async (manager) => {
       const moved = (await this.verifications.expireIfDue(manager, verification.id, now)) === 1;
       if (moved) {
-        await this.conversion.settled(manager, verification.id);
+        await this.conversion.settled(
+          manager,
+          verification.id,
+          settledAs(verification, VerificationStatus.EXPIRED),
+        );
         await this.audit.record(
           { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
           manager,

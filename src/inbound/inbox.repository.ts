@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
+import { findEntities, insertEntities } from '../database/entity-sql';
 import { execute, isUniqueViolation } from '../database/sql';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
 
@@ -16,7 +17,8 @@ export class InboxRepository {
   /** Inserts the row; false when an event with the same dedupe key is already in the inbox. */
   async insertIfNew(event: InboundEvent): Promise<boolean> {
     try {
-      await this.dataSource.manager.insert(InboundEvent, event);
+      // Plain INSERT: TypeORM's insert reads the row back on MariaDB, a round trip per webhook.
+      await insertEntities(this.dataSource.manager, InboundEvent, [event]);
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
@@ -24,8 +26,9 @@ export class InboxRepository {
     }
   }
 
-  findById(id: string): Promise<InboundEvent | null> {
-    return this.dataSource.manager.findOneBy(InboundEvent, { id });
+  async findById(id: string): Promise<InboundEvent | null> {
+    const [found] = await findEntities(this.dataSource.manager, InboundEvent, 'id = ?', [id]);
+    return found ?? null;
   }
 
   /** Ids of pending events that are due and not leased, oldest first. */
@@ -107,7 +110,8 @@ export class InboxRepository {
     );
   }
 
-  findApp(id: string): Promise<App | null> {
-    return this.dataSource.manager.findOneBy(App, { id });
+  async findApp(id: string): Promise<App | null> {
+    const [found] = await findEntities(this.dataSource.manager, App, 'id = ?', [id]);
+    return found ?? null;
   }
 }

@@ -1,10 +1,18 @@
 import { Channel, DeliveryStatus } from '../verification/verification.types';
 import { Clock } from '../common/clock';
+import { currentRequestId, runInRequestContext } from '../logging/request-context';
 import { AppConfig } from '../config/app-config';
 import { DeliveryStatusHandler } from './delivery-status.handler';
 import { InboundMessageHandler } from './inbound-message.handler';
 import { InboxRepository } from './inbox.repository';
-import { dedupeKeyOf, inboxBackoffMs, InboxService, MAX_INBOX_ATTEMPTS } from './inbox.service';
+import {
+  dedupeKeyOf,
+  INBOX_QUEUE_MAX,
+  INBOX_WORKERS,
+  inboxBackoffMs,
+  InboxService,
+  MAX_INBOX_ATTEMPTS,
+} from './inbox.service';
 
 describe('inbox', () => {
   it('keys a message by provider and id, a status by provider, id and status', () => {
@@ -93,5 +101,134 @@ describe('InboxService during a database outage', () => {
       null,
       expect.any(String),
     );
+  });
+});
+
+describe('InboxService under a burst of webhooks', () => {
+  /** An inbox table in memory with the repository's semantics (due, unleased, lease by token). */
+  function memoryInbox() {
+    const rows = new Map<string, Record<string, unknown>>();
+    const repository = {
+      insertIfNew: (row: Record<string, unknown>) => {
+        rows.set(row.id as string, { ...row });
+        return Promise.resolve(true);
+      },
+      findDueIds: (_now: number, limit: number) =>
+        Promise.resolve(
+          [...rows.values()]
+            .filter((row) => row.status === 'pending' && row.leaseToken === null)
+            .slice(0, limit)
+            .map((row) => row.id as string),
+        ),
+      claim: (id: string, _now: number, _leaseMs: number, token: string) => {
+        const row = rows.get(id)!;
+        if (row.status !== 'pending' || row.leaseToken !== null) return Promise.resolve(0);
+        row.leaseToken = token;
+        return Promise.resolve(1);
+      },
+      findById: (id: string) => Promise.resolve({ ...rows.get(id)! }),
+      markProcessed: (id: string, token: string) => {
+        const row = rows.get(id)!;
+        if (row.leaseToken !== token) return Promise.resolve(0);
+        Object.assign(row, { status: 'processed', leaseToken: null });
+        return Promise.resolve(1);
+      },
+      recordFailure: () => Promise.resolve(1),
+    };
+    const processed = () => [...rows.values()].filter((row) => row.status === 'processed').length;
+    return { repository: repository as unknown as InboxRepository, processed };
+  }
+
+  function burstService(database: 'mysql' | 'sqlite') {
+    const inbox = memoryInbox();
+    let running = 0;
+    let maxRunning = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handler = {
+      handle: async () => {
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        await gate;
+        running -= 1;
+      },
+    };
+    const service = new InboxService(
+      { inboundRetryIntervalMs: 1000, database: { type: database } } as AppConfig,
+      inbox.repository,
+      handler as unknown as InboundMessageHandler,
+      handler as unknown as DeliveryStatusHandler,
+      { now: () => 1 } as Clock,
+    );
+    return { service, inbox, release, maxRunning: () => maxRunning };
+  }
+
+  const events = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      kind: 'status' as const,
+      provider: 'meta' as const,
+      messageId: `wamid.${i}`,
+      status: DeliveryStatus.READ,
+      error: null,
+      timestamp: 1,
+    }));
+  const actor = { type: 'provider', id: 'meta', ip: null } as never;
+
+  it('processes a few events at a time, queues a bounded number and takes the rest from the table later', async () => {
+    const { service, inbox, release, maxRunning } = burstService('mysql');
+    const burst = INBOX_QUEUE_MAX + 300;
+    for (let i = 0; i < burst; i += 100)
+      await service.accept(events(burst).slice(i, i + 100), actor);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Unbounded, every accepted event started its own handler at once.
+    expect(maxRunning()).toBe(INBOX_WORKERS);
+    expect(service.backlog.workers).toBe(INBOX_WORKERS);
+    expect(service.backlog.queued).toBeLessThanOrEqual(INBOX_QUEUE_MAX);
+    release();
+    for (let i = 0; i < 200 && inbox.processed() < burst; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(inbox.processed()).toBe(burst);
+    expect(service.backlog).toEqual({ queued: 0, workers: 0 });
+    await service.onModuleDestroy();
+  });
+
+  it('processes each event under the id of the request that accepted it', async () => {
+    const inbox = memoryInbox();
+    const seen: (string | undefined)[] = [];
+    const handler = {
+      handle: async () => {
+        seen.push(currentRequestId());
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    };
+    const service = new InboxService(
+      { inboundRetryIntervalMs: 1000, database: { type: 'sqlite' } } as AppConfig,
+      inbox.repository,
+      handler as unknown as InboundMessageHandler,
+      handler as unknown as DeliveryStatusHandler,
+      { now: () => 1 } as Clock,
+    );
+    // One worker (SQLite), started by the first request, serves the second request's event too.
+    await runInRequestContext({ reqId: 'req-a' }, () => service.accept(events(2), actor));
+    await runInRequestContext({ reqId: 'req-b' }, () => service.accept(events(3).slice(2), actor));
+    for (let i = 0; i < 100 && inbox.processed() < 3; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(seen).toEqual(['req-a', 'req-a', 'req-b']);
+    await service.onModuleDestroy();
+  });
+
+  it('never interleaves two events on SQLite (one connection)', async () => {
+    const { service, inbox, release, maxRunning } = burstService('sqlite');
+    await service.accept(events(50), actor);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(maxRunning()).toBe(1);
+    release();
+    for (let i = 0; i < 200 && inbox.processed() < 50; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(inbox.processed()).toBe(50);
+    await service.onModuleDestroy();
   });
 });

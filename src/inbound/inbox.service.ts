@@ -5,10 +5,16 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
+import { context as traceContext, Context as TraceContext, ROOT_CONTEXT } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { BackgroundFailureLog, isDatabaseUnavailable } from '../database/database-unavailable';
+import {
+  currentRequestId,
+  runInRequestContext,
+  runOutsideRequestContext,
+} from '../logging/request-context';
 import { newId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -33,6 +39,23 @@ export interface AcceptedEvents {
 }
 
 const BATCH = 20;
+
+interface QueuedEvent {
+  id: string;
+  reqId?: string;
+  trace: TraceContext;
+}
+/** Batches one poll takes at most (the next poll continues), so a tick stays short whatever the backlog. */
+const MAX_BATCHES_PER_POLL = 10;
+/**
+ * Events processed at once in the background per instance on MariaDB/MySQL. Each holds one or two
+ * pooled connections while it runs; unbounded, a burst of webhooks queued thousands of handlers on
+ * the pool (its queue limit then refused the webhooks themselves with 503) and held their payloads
+ * in memory. SQLite has one connection, whose transactions must not interleave: one worker there.
+ */
+export const INBOX_WORKERS = 4;
+/** New events waiting for a worker at most; beyond that they stay in the table for the poll. */
+export const INBOX_QUEUE_MAX = 1_000;
 export const MAX_INBOX_ATTEMPTS = 10;
 const BACKOFF_BASE_MS = 5_000;
 const BACKOFF_MAX_MS = 60 * 60_000;
@@ -65,6 +88,16 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private polling = false;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * New events waiting for a worker (bounded by INBOX_QUEUE_MAX), with the request that accepted
+   * each: its id (log lines, audit events) and trace context go on the processing.
+   */
+  private readonly queue: QueuedEvent[] = [];
+  private workers = 0;
+  private readonly maxWorkers: number;
+  /** Some accepted events did not fit the queue: workers refill it from the table when it runs dry. */
+  private overflowed = false;
+  private refilling = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,7 +105,9 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly messages: InboundMessageHandler,
     private readonly statuses: DeliveryStatusHandler,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.maxWorkers = config.database?.type === 'mysql' ? INBOX_WORKERS : 1;
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.backgroundJobs) return;
@@ -88,11 +123,58 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Stores the events and processes the new ones in the background (provider webhooks answer at once). */
+  /**
+   * Stores the events and queues the new ones for the background workers (provider webhooks answer
+   * at once). When the queue is full they wait in the table, due now, for the next poll.
+   */
   async accept(events: ProviderEvent[], actor: Actor): Promise<AcceptedEvents> {
     const accepted = await this.store(events, actor);
-    if (accepted.ids.length > 0) this.track(this.processAll(accepted.ids));
+    const reqId = currentRequestId();
+    const trace = traceContext.active();
+    for (const id of accepted.ids) {
+      if (this.queue.length >= INBOX_QUEUE_MAX) {
+        this.overflowed = true;
+        break;
+      }
+      this.queue.push({ id, reqId, trace });
+    }
+    while (this.workers < this.maxWorkers && this.queue.length > 0) {
+      this.workers += 1;
+      // A worker serves events of many requests: it runs outside this one's context.
+      this.track(
+        runOutsideRequestContext(() => this.drainQueue()).finally(() => {
+          this.workers -= 1;
+        }),
+      );
+    }
     return accepted;
+  }
+
+  /** Work on the queue and its size, for tests and diagnostics. */
+  get backlog(): { queued: number; workers: number } {
+    return { queued: this.queue.length, workers: this.workers };
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (!this.stopping) {
+      const next = this.queue.shift() ?? (await this.refill());
+      if (next === undefined) return;
+      try {
+        const { id, reqId, trace } = next;
+        await traceContext.with(trace, () =>
+          reqId === undefined
+            ? this.processOne(id)
+            : runInRequestContext({ reqId }, () => this.processOne(id)),
+        );
+      } catch (error) {
+        // The event stays pending (its lease runs out): a later poll retries it.
+        this.failures.report(
+          `Inbox processing failed: ${error instanceof Error ? error.name : 'unknown error'}`,
+          error,
+          'error',
+        );
+      }
+    }
   }
 
   /** Stores the events and processes the new ones before returning (the sandbox shows the result at once). */
@@ -102,12 +184,30 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     return accepted;
   }
 
-  /** One pass over due events (also what the timer runs). */
+  /** After an overflow: the next due events from the table into the empty queue (one worker at a time). */
+  private async refill(): Promise<QueuedEvent | undefined> {
+    if (!this.overflowed || this.refilling) return undefined;
+    this.refilling = true;
+    try {
+      const ids = await this.inbox.findDueIds(this.clock.now(), BATCH);
+      if (ids.length < BATCH) this.overflowed = false;
+      this.queue.push(...ids.map((id) => ({ id, trace: ROOT_CONTEXT })));
+    } finally {
+      this.refilling = false;
+    }
+    return this.queue.shift();
+  }
+
+  /** One pass over due events, a bounded number of batches (also what the timer runs). */
   async pollOnce(): Promise<void> {
     if (this.polling || this.stopping) return;
     this.polling = true;
     try {
-      await this.processAll(await this.inbox.findDueIds(this.clock.now(), BATCH));
+      for (let batch = 0; batch < MAX_BATCHES_PER_POLL && !this.stopping; batch++) {
+        const ids = await this.inbox.findDueIds(this.clock.now(), BATCH);
+        await this.processConcurrently(ids);
+        if (ids.length < BATCH) break;
+      }
     } catch (error) {
       this.failures.report(
         `Inbox poll failed: ${error instanceof Error ? error.name : 'unknown error'}`,
@@ -143,6 +243,16 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
       else duplicates += 1;
     }
     return { ids, duplicates };
+  }
+
+  /** The ids by as many workers as the engine allows (each event still claimed under its own lease). */
+  private async processConcurrently(ids: string[]): Promise<void> {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(this.maxWorkers, ids.length) }, async () => {
+        while (next < ids.length && !this.stopping) await this.processOne(ids[next++]);
+      }),
+    );
   }
 
   private async processAll(ids: string[]): Promise<void> {

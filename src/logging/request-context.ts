@@ -16,3 +16,8 @@ export function runInRequestContext<T>(context: RequestContext, fn: () => T): T 
 export function currentRequestId(): string | undefined {
   return storage.getStore()?.reqId;
 }
+
+/** Runs `fn` (and everything it starts) outside any request: work that outlives the request that queued it. */
+export function runOutsideRequestContext<T>(fn: () => T): T {
+  return storage.exit(fn);
+}

@@ -63,8 +63,12 @@ export class VerificationRepository {
     });
   }
 
-  findByTokenHash(tokenHash: string, manager?: EntityManager): Promise<Verification | null> {
-    return this.manager(manager).findOneBy(Verification, { tokenHash });
+  /** The inbound matcher's look-up: one row by the unique `token_hash` index, whatever the number pending. */
+  async findByTokenHash(tokenHash: string, manager?: EntityManager): Promise<Verification | null> {
+    const [found] = await findEntities(this.manager(manager), Verification, 'token_hash = ?', [
+      tokenHash,
+    ]);
+    return found ?? null;
   }
 
   /** One page, newest first, keyset-paginated by id (ids are time-ordered). */

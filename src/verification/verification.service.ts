@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConversionCounters } from '../analytics/conversion-counters.service';
+import { ConversionCounters, settledAs } from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
@@ -326,7 +326,11 @@ export class VerificationService {
     const now = this.clock.now();
     const canceled = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.cancelIfPending(manager, id, now)) !== 1) return false;
-      await this.conversion.settled(manager, id);
+      await this.conversion.settled(
+        manager,
+        id,
+        settledAs(verification, VerificationStatus.CANCELED),
+      );
       await this.audit.record(
         { type: 'verification.canceled', appId: app.id, verificationId: id, actor },
         manager,
@@ -372,7 +376,11 @@ export class VerificationService {
           )) !== 1
         )
           return null;
-        await this.conversion.settled(manager, verification.id);
+        await this.conversion.settled(
+          manager,
+          verification.id,
+          settledAs(verification, VerificationStatus.APPROVED),
+        );
         const result: Verification = {
           ...verification,
           status: VerificationStatus.APPROVED,
@@ -402,8 +410,13 @@ export class VerificationService {
     const result = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.recordFailedAttempt(manager, verification.id, now)) !== 1)
         return null;
-      await this.conversion.settled(manager, verification.id);
       const after = (await this.verifications.findById(verification.id, manager))!;
+      // The row just read tells whether this attempt locked the verification out.
+      await this.conversion.settled(
+        manager,
+        verification.id,
+        settledAs(verification, after.status),
+      );
       const lockedOut = after.status === VerificationStatus.MAX_ATTEMPTS_REACHED;
       await this.audit.record(
         {
@@ -452,7 +465,11 @@ export class VerificationService {
     if (verification.expiresAt > now) return;
     const expired = await this.dataSource.transaction(async (manager) => {
       if ((await this.verifications.expireIfDue(manager, verification.id, now)) !== 1) return false;
-      await this.conversion.settled(manager, verification.id);
+      await this.conversion.settled(
+        manager,
+        verification.id,
+        settledAs(verification, VerificationStatus.EXPIRED),
+      );
       await this.audit.record(
         { type: 'verification.expired', appId: app.id, verificationId: verification.id, actor },
         manager,

@@ -1,0 +1,84 @@
+import { DataSource, QueryRunner } from 'typeorm';
+import { currentRequestId } from '../src/logging/request-context';
+import {
+  createTenant,
+  sandboxCodeFor,
+  startApp,
+  TestApp,
+  TestTenant,
+  uniquePhone,
+} from './support/harness';
+
+/**
+ * Round trips of the hot requests: every statement the service sends while serving one request
+ * (BEGIN and COMMIT included; background jobs, which run outside any request, are not counted).
+ * The budgets are today's counts: a change that adds a statement to these paths must say why here.
+ */
+describe('Statements per hot request', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  const counted: string[] = [];
+
+  beforeAll(async () => {
+    t = await startApp();
+    tenant = await createTenant(t);
+    // Every engine's query runner goes through its prototype's query(): count those made for a request.
+    const runner = t.app.get(DataSource).createQueryRunner();
+    const prototype = Object.getPrototypeOf(runner) as QueryRunner;
+    await runner.release();
+    const original = prototype.query;
+    jest.spyOn(prototype, 'query').mockImplementation(function (this: QueryRunner, ...args) {
+      if (currentRequestId() !== undefined) counted.push(String(args[0]));
+      return original.apply(this, args);
+    });
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await t.close();
+  });
+
+  async function statementsOf(request: () => Promise<unknown>): Promise<string[]> {
+    counted.length = 0;
+    await request();
+    return [...counted];
+  }
+
+  it('stays within its statement budget for create, GET, wrong check and right check', async () => {
+    // Warm-up: the first request of a kind may read what later ones reuse.
+    for (let round = 0; round < 2; round++) {
+      const phone = uniquePhone();
+      const create = await statementsOf(() =>
+        t.http.post('/v1/verifications').set(tenant.auth).send({ phone }).expect(201),
+      );
+      const id = (
+        await t.http.get('/v1/verifications').query({ phone }).set(tenant.auth).expect(200)
+      ).body.data[0].id as string;
+      const code = await sandboxCodeFor(t, tenant, phone);
+      const get = await statementsOf(() =>
+        t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200),
+      );
+      const wrong = await statementsOf(() =>
+        t.http
+          .post(`/v1/verifications/${id}/check`)
+          .set(tenant.auth)
+          .send({ code: code === '000000' ? '111111' : '000000' })
+          .expect(200),
+      );
+      const right = await statementsOf(() =>
+        t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code }).expect(200),
+      );
+      if (round === 0) continue;
+      // Create: a transaction storing the verification, its mark and counter and its audit event,
+      // the sandbox's own message row, then a transaction recording the send (message, sent
+      // counter, audit, delivery). The API key look-up is reused (API_KEY_CACHE_TTL).
+      expect(create.length).toBeLessThanOrEqual(14);
+      expect(get.length).toBeLessThanOrEqual(1);
+      // Read, then BEGIN, the conditional UPDATE, the row again (lock-out?), audit, COMMIT.
+      expect(wrong.length).toBeLessThanOrEqual(6);
+      // Read, then BEGIN, the conditional UPDATE, mark flag + counter upsert, audit, COMMIT.
+      expect(right.length).toBeLessThanOrEqual(7);
+      expect(right.filter((sql) => /SELECT status FROM verifications/.test(sql))).toEqual([]);
+      expect(wrong.some((sql) => /api_keys/.test(sql))).toBe(false);
+    }
+  });
+});
