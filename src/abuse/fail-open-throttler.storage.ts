@@ -1,6 +1,7 @@
 import { OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import { FixedWindowMemoryStorage } from './fixed-window-memory.storage';
 import { ThrottledWarning } from './throttled-logger';
 
 /**
@@ -18,7 +19,7 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage, OnApplication
     private readonly inner: ThrottlerStorage,
     private readonly warning: ThrottledWarning,
     private readonly onClose: () => void = () => undefined,
-    private readonly fallback: ThrottlerStorageService = new ThrottlerStorageService(),
+    private readonly fallback: FixedWindowMemoryStorage = new FixedWindowMemoryStorage(),
   ) {}
 
   async increment(

@@ -1,11 +1,12 @@
 import { Logger, Module } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { HealthService } from '../health/health.service';
 import { FailOpenThrottlerStorage } from './fail-open-throttler.storage';
+import { FixedWindowMemoryStorage } from './fixed-window-memory.storage';
 import { createRedisClient, RATE_LIMIT_REDIS, RedisHealthIndicator } from './redis-connection';
 import { ThrottledWarning } from './throttled-logger';
 
@@ -35,7 +36,7 @@ const RATE_LIMIT_WARNING = Symbol('RATE_LIMIT_WARNING');
         warning: ThrottledWarning,
         health: HealthService,
       ): FailOpenThrottlerStorage => {
-        if (!redis) return new FailOpenThrottlerStorage(new ThrottlerStorageService(), warning);
+        if (!redis) return new FailOpenThrottlerStorage(new FixedWindowMemoryStorage(), warning);
         health.register(new RedisHealthIndicator(redis));
         const redisStorage = new ThrottlerStorageRedisService(redis);
         // While disconnected, fail at once instead of sending a command that can only fail.
