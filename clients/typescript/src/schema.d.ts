@@ -1121,15 +1121,15 @@ export interface components {
              * @example Acme
              */
             brandName: string | null;
-            /** @description Active API keys (ids and prefixes only). */
+            /** @description Active (not revoked) API keys. */
             apiKeys: components["schemas"]["ApiKeySummaryDto"][];
             /**
-             * @description When the app was created.
+             * @description Creation time.
              * @example 2026-11-21T10:00:00.000Z
              */
             createdAt: string;
             /**
-             * @description Last change.
+             * @description Last update time.
              * @example 2026-11-21T10:00:00.000Z
              */
             updatedAt: string;

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { IsOmittable } from '../../common/validation';
 import { Type } from 'class-transformer';
 import {
@@ -383,41 +383,15 @@ export class AppResponseDto {
 }
 
 /** An app in the admin list: its identity and active keys, never a secret. */
-export class AppSummaryDto {
-  @ApiProperty({ description: 'App id.', example: '01936d1e-7b9a-7c4e-9f1a-2b3c4d5e6f70' })
-  id: string;
-
-  @ApiProperty({ description: 'Display name.', example: 'Acme Shop' })
-  name: string;
-
-  @ApiProperty({
-    description: 'Client webhook URL.',
-    example: 'https://api.acme.test/hooks/wa-verify',
-    nullable: true,
-    type: String,
-  })
-  webhookUrl: string | null;
-
-  @ApiProperty({
-    description: 'Brand shown in messages.',
-    example: 'Acme',
-    nullable: true,
-    type: String,
-  })
-  brandName: string | null;
-
-  @ApiProperty({
-    description: 'Active API keys (ids and prefixes only).',
-    type: [ApiKeySummaryDto],
-  })
-  apiKeys: ApiKeySummaryDto[];
-
-  @ApiProperty({ description: 'When the app was created.', example: '2026-11-21T10:00:00.000Z' })
-  createdAt: string;
-
-  @ApiProperty({ description: 'Last change.', example: '2026-11-21T10:00:00.000Z' })
-  updatedAt: string;
-}
+export class AppSummaryDto extends PickType(AppResponseDto, [
+  'id',
+  'name',
+  'webhookUrl',
+  'brandName',
+  'apiKeys',
+  'createdAt',
+  'updatedAt',
+] as const) {}
 
 export class AppListDto {
   @ApiProperty({ description: 'Every app, oldest first.', type: [AppSummaryDto] })
