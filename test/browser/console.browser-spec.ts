@@ -193,6 +193,9 @@ describe('Console (browser)', () => {
     const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
     const added = await t.http.post(`/v1/apps/${tenant.appId}/api-keys`).set(admin).expect(201);
     await signIn(page, added.body.apiKey);
+    // The landing page's list must have loaded with the key still valid: revoked earlier, that
+    // first request would already send the console back to sign-in (and detach the nav).
+    await page.getByText(/\d+ verifications? shown/).waitFor();
     await t.http
       .delete(`/v1/apps/${tenant.appId}/api-keys/${added.body.id}`)
       .set(admin)
