@@ -161,7 +161,9 @@ describe('/demo (browser)', () => {
     await page.getByRole('button', { name: 'Start again' }).click();
     await page.getByLabel('Language').selectOption('id');
     await page.getByRole('heading', { name: 'Verifikasi dengan WhatsApp', level: 1 }).waitFor();
-    expect(await page.evaluate('document.documentElement.lang')).toBe('id');
+    await page.waitForFunction("document.documentElement.lang === 'id'", undefined, {
+      timeout: 5_000,
+    });
     await page.getByLabel('Nomor WhatsApp Anda').fill('12');
     await page.getByRole('button', { name: 'Kirim kode' }).click();
     await page.getByRole('alert').filter({ hasText: 'Nomor telepon tidak valid' }).waitFor();

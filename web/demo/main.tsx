@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import '../shared/base.css';
 import './demo.css';
 import { ApiError, DemoConfig, DemoMessage, DemoVerification, demoApi } from './api';
@@ -70,7 +70,8 @@ function Demo() {
   const codeInput = useRef<HTMLInputElement>(null);
   const outcome = useRef<HTMLHeadingElement>(null);
 
-  useEffect(() => {
+  // In the same commit as the words themselves, so the page never shows one language under another's lang.
+  useLayoutEffect(() => {
     document.documentElement.lang = lang;
     document.title = `${t.title} — wa-verify demo`;
   }, [lang, t]);
