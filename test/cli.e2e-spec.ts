@@ -164,7 +164,8 @@ describe.each(engines)('wa-verify CLI on %s', (engine) => {
     const revoked = await cli(['keys', 'revoke', '--app', app.id, '--key', key.id], env);
     expect(revoked.stderr).toBe('');
     expect(revoked.code).toBe(0);
-    // The CLI is another process: the service stops accepting the key within API_KEY_CACHE_TTL (2 s).
+    // The CLI is another process: the service stops accepting the key at once (within
+    // API_KEY_CACHE_TTL when an operator turns the cache on).
     const running = service;
     await waitFor(
       async () =>

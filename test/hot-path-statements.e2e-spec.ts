@@ -20,7 +20,8 @@ describe('Statements per hot request', () => {
   const counted: string[] = [];
 
   beforeAll(async () => {
-    t = await startApp();
+    // With the API-key cache on (an operator opt-in), a request reads no key.
+    t = await startApp({ API_KEY_CACHE_TTL: '2s' });
     tenant = await createTenant(t);
     // Every engine's query runner goes through its prototype's query(): count those made for a request.
     const runner = t.app.get(DataSource).createQueryRunner();

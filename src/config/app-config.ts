@@ -676,7 +676,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     expirySweepIntervalMs: read.duration('EXPIRY_SWEEP_INTERVAL', '30s'),
     inboundRetryIntervalMs: read.duration('INBOUND_RETRY_INTERVAL', '5s'),
     deliveryStepIntervalMs: read.duration('DELIVERY_STEP_INTERVAL', '1s'),
-    apiKeyCacheTtlMs: apiKeyCacheTtl(read.duration('API_KEY_CACHE_TTL', '2s')),
+    apiKeyCacheTtlMs: apiKeyCacheTtl(read.duration('API_KEY_CACHE_TTL', '0s')),
     developmentAppApiKey,
     runMigrations: read.bool('RUN_MIGRATIONS', true),
     backgroundJobs: true,
