@@ -48,3 +48,8 @@ export function describe(data: Record<string, unknown>): string {
     )
     .join(', ');
 }
+
+/** `1 event`, `3 events`; `plural` for irregular words (`deliveries`). */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { type Api, type Role, type AuditEvent, ok } from '../api';
-import { describe, shortId, when } from '../format';
+import { count, describe, shortId, when } from '../format';
 import { AppSelect } from './apps';
 import { ErrorText, Status, TableScroll, useLoad } from '../ui';
 
@@ -89,7 +89,7 @@ export function AuditPage({ api, role }: { api: Api; role: Role }) {
         {list.loading
           ? 'Loading events…'
           : list.data
-            ? `${list.data.rows.length} event${list.data.rows.length === 1 ? '' : 's'} shown, oldest first.`
+            ? `${count(list.data.rows.length, 'event')} shown, oldest first.`
             : ''}
       </Status>
       {list.data && list.data.rows.length > 0 && (

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { type Api, type Delivery, type DeliveryDetail, ok } from '../api';
-import { shortId, when } from '../format';
+import { count, shortId, when } from '../format';
 import { Badge, ErrorText, messageOf, Status, TableScroll, useLoad } from '../ui';
 
 const STATUSES = ['pending', 'succeeded', 'failed'];
@@ -99,7 +99,7 @@ export function DeliveriesPage({ api }: { api: Api }) {
           (list.loading
             ? 'Loading deliveries…'
             : list.data
-              ? `${shown.length} deliver${shown.length === 1 ? 'y' : 'ies'} shown.`
+              ? `${count(shown.length, 'delivery', 'deliveries')} shown.`
               : '')}
       </Status>
       {shown.length > 0 && (

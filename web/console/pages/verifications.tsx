@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, type AuditEvent, ok, type Verification } from '../api';
-import { describe, maskPhone, shortId, when } from '../format';
+import { count, describe, maskPhone, shortId, when } from '../format';
 import { Badge, ErrorText, Status, TableScroll, useLoad } from '../ui';
 
 const STATUSES = ['pending', 'approved', 'canceled', 'expired', 'max_attempts_reached', 'failed'];
@@ -86,7 +86,7 @@ export function VerificationsPage({ api }: { api: Api }) {
         {list.loading
           ? 'Loading verifications…'
           : list.data
-            ? `${list.data.rows.length} verification${list.data.rows.length === 1 ? '' : 's'} shown.`
+            ? `${count(list.data.rows.length, 'verification')} shown.`
             : ''}
       </Status>
       {list.data && list.data.rows.length > 0 && (
