@@ -96,7 +96,7 @@ export class ConversionCounters {
 
   /** A message of the verification was accepted by a provider (counted once per verification). */
   async sent(manager: EntityManager, verificationId: string): Promise<void> {
-    await this.repository.claimAndCount(manager, verificationId, ConversionFlag.SENT, 'sent');
+    await this.repository.countOnce(manager, verificationId, ConversionFlag.SENT, 'sent');
   }
 
   /** A provider status webhook moved one of the verification's messages (first time only). */
@@ -106,7 +106,7 @@ export class ConversionCounters {
     event: Pick<StatusEvent, 'status' | 'pricing'>,
   ): Promise<void> {
     for (const [flag, counter] of DELIVERY_STEPS[event.status] ?? []) {
-      await this.repository.claimAndCount(manager, verificationId, flag, counter);
+      await this.repository.countOnce(manager, verificationId, flag, counter);
     }
     if (event.pricing?.billable) {
       const mark = await this.repository.claimFlag(manager, verificationId, ConversionFlag.BILLED);
@@ -134,7 +134,8 @@ export class ConversionCounters {
       ConversionFlag.SETTLED |
       (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0);
     if (known) {
-      if (!(await this.repository.claimAndCount(manager, verificationId, flag, counter))) return;
+      await this.repository.countOnce(manager, verificationId, flag, counter);
+      // Noted whether or not this call counted it (the guard only re-reads the code's counters).
       if (known.callingCode) this.guard.noteActivity(known.appId, known.callingCode);
       return;
     }

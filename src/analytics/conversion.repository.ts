@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { findEntities, insertEntities } from '../database/entity-sql';
-import { execute } from '../database/sql';
+import { findEntities, insertEntitiesDeferred } from '../database/entity-sql';
+import { isPipelined } from '../database/pipelined-transactions';
+import { execute, executeDeferred } from '../database/sql';
 import { ConversionMark } from './entities/conversion-mark.entity';
+
+/** Sets a flag on a verification's mark unless it is set: the one transition each counter counts. */
+const CLAIM_FLAG_SQL =
+  'UPDATE conversion_marks SET flags = flags | ? WHERE verification_id = ? AND (flags & ?) = 0';
 
 /** Counter columns of `conversion_counters` (the only names ever put into SQL text here). */
 export const COUNTER_COLUMNS = {
@@ -113,7 +118,7 @@ export class ConversionRepository {
   ): Promise<void> {
     if (counters.length === 0) return;
     const withCost = costMicros !== null;
-    await manager.query(this.upsertSql(counters, withCost), [
+    await executeDeferred(manager, this.upsertSql(counters, withCost), [
       key.appId,
       key.day,
       key.country,
@@ -125,7 +130,7 @@ export class ConversionRepository {
   }
 
   insertMark(manager: EntityManager, mark: ConversionMark): Promise<void> {
-    return insertEntities(manager, ConversionMark, [mark]);
+    return insertEntitiesDeferred(manager, ConversionMark, [mark]);
   }
 
   /**
@@ -139,7 +144,7 @@ export class ConversionRepository {
   ): Promise<ConversionMark | null> {
     const affected = await execute(
       manager,
-      'UPDATE conversion_marks SET flags = flags | ? WHERE verification_id = ? AND (flags & ?) = 0',
+      CLAIM_FLAG_SQL,
       [flag, verificationId, flag],
     );
     if (affected !== 1) return null;
@@ -163,7 +168,7 @@ export class ConversionRepository {
   ): Promise<boolean> {
     const affected = await execute(
       manager,
-      'UPDATE conversion_marks SET flags = flags | ? WHERE verification_id = ? AND (flags & ?) = 0',
+      CLAIM_FLAG_SQL,
       [flag, verificationId, flag],
     );
     if (affected !== 1) return false;
@@ -171,12 +176,36 @@ export class ConversionRepository {
     return true;
   }
 
+  /**
+   * {@link claimAndCount} for a caller that needs no answer. On MySQL inside a transaction its
+   * statements travel with the transaction's next one (pipelined-transactions.ts): the conditional
+   * UPDATE, `SET @wv_claimed = ROW_COUNT()`, and the upsert guarded by that session variable, so
+   * the counter still moves only when this call set the flag. Elsewhere it is claimAndCount.
+   */
+  async countOnce(
+    manager: EntityManager,
+    verificationId: string,
+    flag: number,
+    counter: CounterName,
+  ): Promise<void> {
+    if (!this.isMysql || !isPipelined(manager.queryRunner)) {
+      await this.claimAndCount(manager, verificationId, flag, counter);
+      return;
+    }
+    await executeDeferred(manager, CLAIM_FLAG_SQL, [flag, verificationId, flag]);
+    await executeDeferred(manager, 'SET @wv_claimed = ROW_COUNT()', []);
+    await executeDeferred(manager, this.upsertFromMarkSql(counter, '@wv_claimed = 1'), [
+      verificationId,
+    ]);
+  }
+
   /** The counter upsert of {@link upsertSql} with its key taken from the verification's mark. */
-  upsertFromMarkSql(counter: CounterName): string {
+  upsertFromMarkSql(counter: CounterName, condition?: string): string {
     const column = COUNTER_COLUMNS[counter];
     const insert =
       `INSERT INTO conversion_counters (app_id, day, country, channel, flow, ${column}) ` +
-      `SELECT app_id, day, country, channel, flow, 1 FROM conversion_marks WHERE verification_id = ?`;
+      `SELECT app_id, day, country, channel, flow, 1 FROM conversion_marks WHERE verification_id = ?` +
+      (condition ? ` AND ${condition}` : '');
     return this.isMysql
       ? `${insert} ON DUPLICATE KEY UPDATE ${column} = ${column} + VALUES(${column})`
       : `${insert} ON CONFLICT (app_id, day, country, channel, flow) DO UPDATE SET ${column} = ${column} + excluded.${column}`;

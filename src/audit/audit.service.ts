@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
-import { insertEntities } from '../database/entity-sql';
+import { insertEntitiesDeferred } from '../database/entity-sql';
 import { currentRequestId } from '../logging/request-context';
 import { AuditEvent } from './entities/audit-event.entity';
 
@@ -49,7 +49,7 @@ export class AuditService {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
     const now = this.clock.now();
-    await insertEntities(
+    await insertEntitiesDeferred(
       manager,
       AuditEvent,
       list.map((entry) => this.build(entry, now)),

@@ -42,6 +42,9 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
     // bounded connect/handshake time, a bounded wait queue for a connection, and TCP keep-alive
     // so a connection to a vanished peer is noticed.
     connectTimeout: MYSQL_CONNECT_TIMEOUT_MS,
+    // One packet may carry several statements of a transaction (pipelined-transactions.ts). Every
+    // value reaches SQL through `?` placeholders, never through string concatenation.
+    multipleStatements: true,
     extra: {
       connectionLimit: 20,
       // mysql2 preallocates a 16 000-entry prepared-statement cache per connection (about 0.5 MB

@@ -1,6 +1,7 @@
 import { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
+import { executeDeferred } from './sql';
 
 /**
  * Plain SQL for the hot paths (create, check, audit, outbox), driven by the entity metadata so the
@@ -51,6 +52,30 @@ export async function insertEntities<T extends ObjectLiteral>(
   rows: T[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  const { sql, parameters } = insertStatement(manager, target, rows);
+  await query(manager, sql, parameters);
+}
+
+/**
+ * {@link insertEntities} for rows nobody reads back in the transaction and whose insert cannot
+ * fail on a key the caller expects (fresh ids): audit events, outbox rows, message rows. On MySQL
+ * inside a transaction it travels with the transaction's next statement (pipelined-transactions.ts).
+ */
+export async function insertEntitiesDeferred<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: T[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const { sql, parameters } = insertStatement(manager, target, rows);
+  await executeDeferred(manager, sql, parameters);
+}
+
+function insertStatement<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: T[],
+): { sql: string; parameters: unknown[] } {
   const { plan } = planOf(manager, target);
   const parameters: unknown[] = [];
   for (const row of rows) {
@@ -62,11 +87,10 @@ export async function insertEntities<T extends ObjectLiteral>(
       parameters.push(stored === undefined ? null : stored);
     }
   }
-  await query(
-    manager,
-    `${plan.insertPrefix}${rows.map(() => plan.rowPlaceholders).join(', ')}`,
+  return {
+    sql: `${plan.insertPrefix}${rows.map(() => plan.rowPlaceholders).join(', ')}`,
     parameters,
-  );
+  };
 }
 
 /** `SELECT <all columns> FROM <table> WHERE <where>` hydrated into entities. `where` uses `?` placeholders and column names. */

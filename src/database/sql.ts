@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { deferWrite } from './pipelined-transactions';
 
 /**
  * Runs one data-changing statement and returns the number of rows it affected, on SQLite and
@@ -17,6 +18,20 @@ export async function execute(
   } finally {
     if (!manager.queryRunner) await runner.release();
   }
+}
+
+/**
+ * Runs a write whose result the caller does not need and whose error it does not handle (an
+ * upsert of a counter, an insert of a fresh row). On MySQL inside a transaction it is sent with
+ * the transaction's next statement, at the latest with COMMIT (pipelined-transactions.ts); its
+ * error, if any, surfaces there and rolls the transaction back.
+ */
+export async function executeDeferred(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[],
+): Promise<void> {
+  await deferWrite(manager.queryRunner, sql, parameters, () => execute(manager, sql, parameters));
 }
 
 /** True when an insert failed on a unique index (SQLite or MySQL). */

@@ -8,7 +8,7 @@ import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { iso } from '../common/columns';
 import { newId } from '../common/ids';
-import { insertEntities } from '../database/entity-sql';
+import { insertEntitiesDeferred } from '../database/entity-sql';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeliveryRoute, routeForError, sentAs } from '../providers/delivery-routing';
 import { OutboundMessage, ProviderName } from '../providers/messaging-provider';
@@ -328,7 +328,7 @@ export class CodeSender {
       createdAt: now,
       updatedAt: now,
     };
-    await insertEntities(manager, VerificationMessage, [message]);
+    await insertEntitiesDeferred(manager, VerificationMessage, [message]);
     if (delivery.ok) await this.conversion.sent(manager, verification.id);
     const base = { appId: app.id, verificationId: verification.id, actor };
     await this.audit.record(

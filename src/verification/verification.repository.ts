@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { findEntities, insertEntities } from '../database/entity-sql';
-import { execute } from '../database/sql';
+import { findEntities, findEntitiesJoined, insertEntitiesDeferred } from '../database/entity-sql';
+import { isPipelined } from '../database/pipelined-transactions';
+import { execute, executeDeferred } from '../database/sql';
 import { VerificationMessage } from './entities/verification-message.entity';
 import { Verification } from './entities/verification.entity';
 import {
@@ -34,7 +35,7 @@ export class VerificationRepository {
   }
 
   insert(manager: EntityManager, verification: Verification): Promise<void> {
-    return insertEntities(manager, Verification, [verification]);
+    return insertEntitiesDeferred(manager, Verification, [verification]);
   }
 
   async findForApp(
@@ -133,14 +134,33 @@ export class VerificationRepository {
    * Counts a wrong code. The status moves to `max_attempts_reached` with the last allowed attempt.
    * `status` is assigned before `attempts` so both engines read the old attempt count.
    */
-  recordFailedAttempt(manager: EntityManager, id: string, now: number): Promise<number> {
-    return execute(
-      manager,
-      `UPDATE verifications
+  /**
+   * Counts a wrong code on a pending, unexpired verification (the last allowed attempt makes it
+   * `max_attempts_reached`) and returns the row as this update left it; null when the update
+   * matched nothing. On MySQL inside a transaction the UPDATE and the read go in one packet, the
+   * read telling by `ROW_COUNT()` whether the update matched (pipelined-transactions.ts).
+   */
+  async recordFailedAttempt(
+    manager: EntityManager,
+    id: string,
+    now: number,
+  ): Promise<Verification | null> {
+    const sql = `UPDATE verifications
        SET status = CASE WHEN attempts + 1 >= max_attempts THEN ? ELSE status END, attempts = attempts + 1, updated_at = ?
-       WHERE id = ? AND status = ? AND expires_at > ? AND attempts < max_attempts`,
-      [VerificationStatus.MAX_ATTEMPTS_REACHED, now, id, VerificationStatus.PENDING, now],
+       WHERE id = ? AND status = ? AND expires_at > ? AND attempts < max_attempts`;
+    const parameters = [VerificationStatus.MAX_ATTEMPTS_REACHED, now, id, VerificationStatus.PENDING, now];
+    if (!isPipelined(manager.queryRunner)) {
+      if ((await execute(manager, sql, parameters)) !== 1) return null;
+      return this.findById(id, manager);
+    }
+    await executeDeferred(manager, sql, parameters);
+    const [read] = await findEntitiesJoined(
+      manager,
+      Verification,
+      { extra: 'ROW_COUNT() AS wv_changed', join: '', where: 't.id = ?' },
+      [id],
     );
+    return read && Number(read.row.wv_changed) === 1 ? read.entity : null;
   }
 
   expireIfDue(manager: EntityManager, id: string, now: number): Promise<number> {

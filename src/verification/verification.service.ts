@@ -408,10 +408,9 @@ export class VerificationService {
     }
 
     const result = await this.dataSource.transaction(async (manager) => {
-      if ((await this.verifications.recordFailedAttempt(manager, verification.id, now)) !== 1)
-        return null;
-      const after = (await this.verifications.findById(verification.id, manager))!;
-      // The row just read tells whether this attempt locked the verification out.
+      const after = await this.verifications.recordFailedAttempt(manager, verification.id, now);
+      if (!after) return null;
+      // The row as this attempt left it tells whether the attempt locked the verification out.
       await this.conversion.settled(
         manager,
         verification.id,

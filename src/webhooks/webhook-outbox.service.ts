@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
-import { insertEntities } from '../database/entity-sql';
+import { insertEntitiesDeferred } from '../database/entity-sql';
 import { Verification } from '../verification/entities/verification.entity';
 import { toVerificationView } from '../verification/verification.view';
 import { WebhookDelivery, WebhookDeliveryStatus } from './entities/webhook-delivery.entity';
@@ -44,6 +44,6 @@ export class WebhookOutbox {
       updatedAt: now,
       deliveredAt: null,
     };
-    await insertEntities(manager, WebhookDelivery, [row]);
+    await insertEntitiesDeferred(manager, WebhookDelivery, [row]);
   }
 }

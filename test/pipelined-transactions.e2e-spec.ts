@@ -1,0 +1,133 @@
+import { DataSource } from 'typeorm';
+import { QueryFailedError } from 'typeorm/error/QueryFailedError';
+import { ConversionRepository } from '../src/analytics/conversion.repository';
+import { AuditEvent } from '../src/audit/entities/audit-event.entity';
+import { newId } from '../src/common/ids';
+import { findEntities, insertEntitiesDeferred } from '../src/database/entity-sql';
+import { startApp, TestApp } from './support/harness';
+
+/**
+ * Deferred writes (pipelined-transactions.ts) keep the meaning of a transaction on every engine: a
+ * later read in the transaction sees them, a rollback drops them, a failing one fails the
+ * transaction (and says which statement, without its values), and a counter claimed in a packet
+ * still moves once. On MySQL they travel in the packet of the next statement; on SQLite they run
+ * at once.
+ */
+describe('Deferred writes in transactions', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    t = await startApp();
+    dataSource = t.app.get(DataSource);
+  });
+  afterAll(() => t.close());
+
+  function event(type: string, id = newId()): AuditEvent {
+    return {
+      id,
+      type,
+      appId: null,
+      verificationId: null,
+      actorType: 'system',
+      actorId: null,
+      ip: null,
+      data: { note: 'pipeline test' },
+      createdAt: Date.now(),
+    };
+  }
+
+  async function stored(id: string): Promise<AuditEvent[]> {
+    return findEntities(dataSource.manager, AuditEvent, 'id = ?', [id]);
+  }
+
+  it('commits deferred writes, in order, visible to a later read of the same transaction', async () => {
+    const first = event('pipeline.first');
+    const second = event('pipeline.second');
+    const seen = await dataSource.transaction(async (manager) => {
+      await insertEntitiesDeferred(manager, AuditEvent, [first]);
+      await insertEntitiesDeferred(manager, AuditEvent, [second]);
+      return findEntities(manager, AuditEvent, 'id IN (?, ?) ORDER BY id', [first.id, second.id]);
+    });
+    expect(seen.map((row) => row.type)).toEqual(['pipeline.first', 'pipeline.second']);
+    expect(await stored(first.id)).toHaveLength(1);
+    expect((await stored(second.id))[0].data).toEqual({ note: 'pipeline test' });
+  });
+
+  it('drops deferred writes when the transaction rolls back', async () => {
+    const dropped = event('pipeline.dropped');
+    const afterRead = event('pipeline.after-read');
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await insertEntitiesDeferred(manager, AuditEvent, [dropped]);
+        await findEntities(manager, AuditEvent, 'id = ?', [dropped.id]); // sends it
+        await insertEntitiesDeferred(manager, AuditEvent, [afterRead]); // never sent
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await stored(dropped.id)).toEqual([]);
+    expect(await stored(afterRead.id)).toEqual([]);
+  });
+
+  it('fails the whole transaction when a deferred write fails, naming the statement without its values', async () => {
+    const existing = event('pipeline.existing');
+    await insertEntitiesDeferred(dataSource.manager, AuditEvent, [existing]); // outside: runs now
+    const sibling = event('pipeline.sibling');
+    const secret = 'phone +6281234567890';
+    const failure = await dataSource
+      .transaction(async (manager) => {
+        await insertEntitiesDeferred(manager, AuditEvent, [sibling]);
+        await insertEntitiesDeferred(manager, AuditEvent, [
+          { ...event(secret), id: existing.id }, // duplicate primary key
+        ]);
+      })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(QueryFailedError);
+    const error = failure as QueryFailedError;
+    expect(error.query).not.toContain(secret);
+    // On MySQL the failing write travelled in COMMIT's packet: the error names COMMIT, no values.
+    if (dataSource.options.type === 'mysql') {
+      expect(error.query).toBe('COMMIT');
+      expect(error.parameters ?? []).toEqual([]);
+    }
+    expect(error.message).not.toContain(secret);
+    expect(await stored(sibling.id)).toEqual([]);
+    expect((await stored(existing.id))[0].type).toBe('pipeline.existing');
+  });
+
+  it('moves a counter once however many transactions claim the same flag', async () => {
+    const conversion = t.app.get(ConversionRepository);
+    const verificationId = newId();
+    const appId = newId();
+    const day = 20_000 + Math.floor(Math.random() * 1000);
+    await dataSource.transaction((manager) =>
+      conversion.insertMark(manager, {
+        verificationId,
+        appId,
+        day,
+        country: 'ID',
+        callingCode: '62',
+        channel: 'whatsapp',
+        flow: 'outbound',
+        flags: 0,
+        createdAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+      }),
+    );
+    for (let i = 0; i < 3; i++) {
+      await dataSource.transaction((manager) =>
+        conversion.countOnce(manager, verificationId, 1, 'sent'),
+      );
+    }
+    // The packet's session variable must not leak into another verification's claim either.
+    await dataSource.transaction((manager) => conversion.countOnce(manager, newId(), 1, 'sent'));
+    const rows: { sent_count: number | string }[] = await dataSource.query(
+      'SELECT sent_count FROM conversion_counters WHERE app_id = ? AND day = ?',
+      [appId, day],
+    );
+    expect(rows.map((row) => Number(row.sent_count))).toEqual([1]);
+  });
+});
