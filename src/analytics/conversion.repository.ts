@@ -142,11 +142,7 @@ export class ConversionRepository {
     verificationId: string,
     flag: number,
   ): Promise<ConversionMark | null> {
-    const affected = await execute(
-      manager,
-      CLAIM_FLAG_SQL,
-      [flag, verificationId, flag],
-    );
+    const affected = await execute(manager, CLAIM_FLAG_SQL, [flag, verificationId, flag]);
     if (affected !== 1) return null;
     const [mark] = await findEntities(manager, ConversionMark, 'verification_id = ?', [
       verificationId,
@@ -166,11 +162,7 @@ export class ConversionRepository {
     flag: number,
     counter: CounterName,
   ): Promise<boolean> {
-    const affected = await execute(
-      manager,
-      CLAIM_FLAG_SQL,
-      [flag, verificationId, flag],
-    );
+    const affected = await execute(manager, CLAIM_FLAG_SQL, [flag, verificationId, flag]);
     if (affected !== 1) return false;
     await manager.query(this.upsertFromMarkSql(counter), [verificationId]);
     return true;

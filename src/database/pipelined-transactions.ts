@@ -70,7 +70,11 @@ function withPipeline(runner: QueryRunner): QueryRunner {
   ) => Promise<unknown>;
   const { queue } = pipeline;
 
-  const query = async (sql: string, parameters?: unknown[], structured = false): Promise<unknown> => {
+  const query = async (
+    sql: string,
+    parameters?: unknown[],
+    structured = false,
+  ): Promise<unknown> => {
     if (sql === START && queue.length === 0) {
       queue.push(START);
       return structured ? new QueryResult() : undefined;
@@ -113,6 +117,7 @@ function lastResult(results: unknown[], structured: boolean): unknown {
   const result = new QueryResult();
   result.raw = raw;
   if (Array.isArray(raw)) result.records = raw;
-  else if (raw && typeof raw === 'object' && 'affectedRows' in raw) result.affected = raw.affectedRows;
+  else if (raw && typeof raw === 'object' && 'affectedRows' in raw)
+    result.affected = raw.affectedRows;
   return result;
 }

@@ -148,7 +148,13 @@ export class VerificationRepository {
     const sql = `UPDATE verifications
        SET status = CASE WHEN attempts + 1 >= max_attempts THEN ? ELSE status END, attempts = attempts + 1, updated_at = ?
        WHERE id = ? AND status = ? AND expires_at > ? AND attempts < max_attempts`;
-    const parameters = [VerificationStatus.MAX_ATTEMPTS_REACHED, now, id, VerificationStatus.PENDING, now];
+    const parameters = [
+      VerificationStatus.MAX_ATTEMPTS_REACHED,
+      now,
+      id,
+      VerificationStatus.PENDING,
+      now,
+    ];
     if (!isPipelined(manager.queryRunner)) {
       if ((await execute(manager, sql, parameters)) !== 1) return null;
       return this.findById(id, manager);
