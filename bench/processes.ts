@@ -1,10 +1,26 @@
 /**
  * The servers under test, each a child process of the bench: the built service
- * (`node dist/src/main.js`, NODE_ENV=production) and the SQL floor server.
+ * (`node <the flags of npm run start:prod> dist/src/main.js`, NODE_ENV=production) and the SQL
+ * floor server.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/**
+ * The Node flags production starts the service with: those of `npm run start:prod` (the Dockerfile's
+ * CMD has the same; test/production-start.e2e-spec.ts keeps the three in step).
+ */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [node, ...rest] = pkg.scripts['start:prod'].split(/\s+/);
+  if (node !== 'node' || rest[rest.length - 1] !== 'dist/src/main.js')
+    throw new Error(`start:prod is not "node <flags> dist/src/main.js": ${pkg.scripts['start:prod']}`);
+  return rest.slice(0, -1);
+}
 
 export interface ServiceSecrets {
   adminApiKey: string;
@@ -73,7 +89,7 @@ export class ServerProcess {
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     return ServerProcess.start(
       'service',
-      [...nodeArgs, 'dist/src/main.js'],
+      [...productionNodeFlags(), ...nodeArgs, 'dist/src/main.js'],
       {
         NODE_ENV: 'production',
         PORT: String(port),

@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { ensureBuilt, MAIN_JS, runProcess, startProcess } from './support/service-process';
+import { productionNodeFlags } from '../bench/processes';
+import { ensureBuilt, MAIN_JS, ROOT, runProcess, startProcess } from './support/service-process';
 
 /**
  * The service as operators start it (`node dist/src/main.js`, built first when dist is missing or
@@ -27,6 +29,52 @@ function devEnv(dir: string, extra: Record<string, string> = {}): Record<string,
 jest.setTimeout(90_000);
 
 beforeAll(() => ensureBuilt(), 240_000);
+
+describe('production start', () => {
+  it('has the same Node flags in npm run start:prod, the Dockerfile and the bench, and serves with them', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const startProd = pkg.scripts['start:prod'].split(/\s+/);
+    const cmdLine = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    const cmd = JSON.parse(cmdLine ?? '[]') as string[];
+    const flags = productionNodeFlags();
+    // The memory bound of README "Memory" (and of the bench's RSS goal) comes from these flags.
+    expect(flags).toEqual(expect.arrayContaining(['--max-old-space-size=128']));
+    expect(startProd).toEqual(['node', ...flags, 'dist/src/main.js']);
+    expect(cmd).toEqual(['node', ...flags, 'dist/src/main.js']);
+
+    const dir = tempDir();
+    const service = startProcess(
+      MAIN_JS,
+      devEnv(dir, {
+        NODE_ENV: 'production',
+        ADMIN_API_KEY: randomBytes(24).toString('base64url'),
+        OTP_PEPPER: randomBytes(24).toString('base64url'),
+        WHATSAPP_BUSINESS_NUMBER: '+15550001111',
+        WHATSAPP_PROVIDER: 'meta',
+        SMS_PROVIDER: 'none',
+        // Nothing is sent in this test; the adapter would talk to 127.0.0.1 only.
+        META_API_BASE_URL: 'http://127.0.0.1:9',
+        META_ACCESS_TOKEN: randomBytes(24).toString('base64url'),
+        META_PHONE_NUMBER_ID: '1234567890',
+        META_APP_SECRET: randomBytes(24).toString('base64url'),
+        META_VERIFY_TOKEN: randomBytes(24).toString('base64url'),
+      }),
+      ROOT,
+      [],
+      flags,
+    );
+    try {
+      const out = await service.waitForStdout(/Listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const port = /Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1];
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(200);
+    } finally {
+      await service.stop();
+    }
+  });
+});
 
 describe('start-up output', () => {
   it('is a short banner without Nest route lines, with the URLs and where the admin key is kept', async () => {

@@ -59,8 +59,9 @@ export function startProcess(
   env: Record<string, string>,
   cwd: string = ROOT,
   args: string[] = [],
+  nodeFlags: string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
     cwd,
     env: childEnv(env),
     stdio: 'pipe',
