@@ -27,7 +27,7 @@ HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+p
 # same environment as the service, e.g.:
 #   docker run --rm --env-file prod.env wa-verify node dist/src/database/migrate.js
 # It needs no dev dependencies, prints each migration it applied, or "no pending migrations".
-# Node's heap flags are those of `npm run start:prod` (README, "Memory"): a young generation of
-# 2 MB semi-spaces and a 128 MB old generation keep the process near 140 MB under load instead of
+# Node's heap flags are those of `npm run start:prod` (docs/operations.md, "Memory"): 8 MB
+# semi-spaces and a 128 MB old generation keep the process near 160 MB under load instead of
 # letting garbage grow the heap to 2-3x what is live.
-CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=128", "dist/src/main.js"]
