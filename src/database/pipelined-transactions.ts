@@ -98,11 +98,8 @@ function withPipeline(runner: QueryRunner): QueryRunner {
     } catch (error) {
       // The statement the caller sent, with its placeholders: the packet holds values (phone
       // numbers, hashes) that have no place in an error or a log.
-      throw new QueryFailedError(
-        sql,
-        parameters,
-        error instanceof QueryFailedError ? error.driverError : error,
-      );
+      if (!(error instanceof QueryFailedError)) throw error; // not from the server (no connection)
+      throw new QueryFailedError(sql, parameters, error.driverError);
     }
     return lastResult(combined.raw as unknown[], structured);
   };
