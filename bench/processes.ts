@@ -18,7 +18,9 @@ export function productionNodeFlags(): string[] {
   };
   const [node, ...rest] = pkg.scripts['start:prod'].split(/\s+/);
   if (node !== 'node' || rest[rest.length - 1] !== 'dist/src/main.js')
-    throw new Error(`start:prod is not "node <flags> dist/src/main.js": ${pkg.scripts['start:prod']}`);
+    throw new Error(
+      `start:prod is not "node <flags> dist/src/main.js": ${pkg.scripts['start:prod']}`,
+    );
   return rest.slice(0, -1);
 }
 
