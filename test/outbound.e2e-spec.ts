@@ -150,6 +150,23 @@ describe('Outbound verification flow (sandbox provider)', () => {
     expect(results.filter((res) => res.status === 409)).toHaveLength(3);
     const read = await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
     expect(read.body).toMatchObject({ status: 'max_attempts_reached', attemptsRemaining: 0 });
+    // One audit event per counted attempt, whichever way it was counted, with attempts 1..5.
+    const audit = await t.http
+      .get('/v1/audit-events')
+      .query({ verificationId: id, limit: 50 })
+      .set(tenant.auth)
+      .expect(200);
+    const checks = (audit.body.data as { type: string; data: { attempt: number } }[]).filter(
+      (event) => event.type.startsWith('check.'),
+    );
+    expect(checks.map((event) => event.type).sort()).toEqual([
+      'check.failed',
+      'check.failed',
+      'check.failed',
+      'check.failed',
+      'check.max_attempts',
+    ]);
+    expect(checks.map((event) => event.data.attempt).sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('expires at check time', async () => {

@@ -4,7 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
-import { insertEntitiesDeferred } from '../database/entity-sql';
+import { insertEntitiesDeferred, insertEntityWhereStatement } from '../database/entity-sql';
+import { Statement } from '../database/pipelined-transactions';
 import { currentRequestId } from '../logging/request-context';
 import { AuditEvent } from './entities/audit-event.entity';
 
@@ -40,6 +41,22 @@ export class AuditService {
     event.data = requestId ? { ...entry.data, requestId } : (entry.data ?? null);
     event.createdAt = at;
     return event;
+  }
+
+  /**
+   * MySQL: statements inserting `entries` only when `condition` (SQL, no values) holds, for a
+   * transaction sent in one packet (runTransactionInOnePacket).
+   */
+  insertsWhere(entries: AuditEntry[], condition: string): Statement[] {
+    const now = this.clock.now();
+    return entries.map((entry) =>
+      insertEntityWhereStatement(
+        this.dataSource.manager,
+        AuditEvent,
+        this.build(entry, now),
+        condition,
+      ),
+    );
   }
 
   async record(

@@ -71,6 +71,25 @@ export async function insertEntitiesDeferred<T extends ObjectLiteral>(
   await executeDeferred(manager, sql, parameters);
 }
 
+/**
+ * MySQL: `INSERT INTO <table> (<all columns>) SELECT ?, …, ? FROM DUAL WHERE <condition>`, the
+ * insert of one complete entity that happens only when `condition` (SQL, no values) holds.
+ */
+export function insertEntityWhereStatement<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  row: T,
+  condition: string,
+): { sql: string; parameters: unknown[] } {
+  const { plan } = planOf(manager, target);
+  const { parameters } = insertStatement(manager, target, [row]);
+  const values = plan.rowPlaceholders.slice(1, -1);
+  return {
+    sql: `${plan.insertPrefix.replace(/ VALUES $/, '')} SELECT ${values} FROM DUAL WHERE ${condition}`,
+    parameters,
+  };
+}
+
 function insertStatement<T extends ObjectLiteral>(
   manager: EntityManager,
   target: EntityTarget<T>,

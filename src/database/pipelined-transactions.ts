@@ -55,6 +55,44 @@ export async function deferWrite(
   pipeline.queue.push(connection.format(sql, parameters));
 }
 
+export interface Statement {
+  sql: string;
+  parameters: unknown[];
+}
+
+/**
+ * MySQL: one whole transaction in one packet, `START TRANSACTION; <writes>; COMMIT; <read>`, and
+ * the read's rows. For a transaction whose writes decide nothing in JavaScript (each later write
+ * guarded in SQL by the earlier ones, e.g. with a session variable) and whose outcome the read
+ * reports. If a statement fails the packet stops inside the transaction: it is rolled back before
+ * the connection goes back to the pool.
+ */
+export async function runTransactionInOnePacket(
+  dataSource: DataSource,
+  writes: Statement[],
+  read: Statement,
+): Promise<Record<string, unknown>[]> {
+  const statements = [
+    { sql: START, parameters: [] },
+    ...writes,
+    { sql: 'COMMIT', parameters: [] },
+    read,
+  ];
+  const runner = dataSource.createQueryRunner();
+  try {
+    const results = (await runner.query(
+      statements.map((statement) => statement.sql).join(';\n'),
+      statements.flatMap((statement) => statement.parameters),
+    )) as unknown[];
+    return results[results.length - 1] as Record<string, unknown>[];
+  } catch (error) {
+    await runner.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}
+
 /** True when `runner` queues deferred writes (MySQL inside a transaction). */
 export function isPipelined(runner: QueryRunner | undefined): boolean {
   return !!runner && runner.isTransactionActive && pipelines.has(runner);

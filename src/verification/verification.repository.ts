@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { findEntities, findEntitiesJoined, insertEntitiesDeferred } from '../database/entity-sql';
-import { isPipelined } from '../database/pipelined-transactions';
+import {
+  isPipelined,
+  runTransactionInOnePacket,
+  Statement,
+} from '../database/pipelined-transactions';
 import { execute, executeDeferred } from '../database/sql';
 import { VerificationMessage } from './entities/verification-message.entity';
 import { Verification } from './entities/verification.entity';
@@ -13,6 +17,9 @@ import {
   Flow,
   VerificationStatus,
 } from './verification.types';
+
+/** The SQL condition that holds, in {@link VerificationRepository.recordWrongCodeInOnePacket}'s packet, once the attempt is counted. */
+export const COUNTED_IN_PACKET = '@wv_counted = 1';
 
 export interface VerificationFilter {
   phone?: string;
@@ -134,6 +141,40 @@ export class VerificationRepository {
    * Counts a wrong code. The status moves to `max_attempts_reached` with the last allowed attempt.
    * `status` is assigned before `attempts` so both engines read the old attempt count.
    */
+  /** MySQL: a wrong code that cannot lock out is counted in one round trip ({@link recordWrongCodeInOnePacket}). */
+  get countsWrongCodesInOnePacket(): boolean {
+    return this.dataSource.options.type === 'mysql';
+  }
+
+  /**
+   * MySQL: counts a wrong code that cannot lock the verification out, with `whenCounted` (writes
+   * guarded by {@link COUNTED_IN_PACKET}, e.g. its audit event), as one transaction in one round
+   * trip, fenced by the attempts the caller read. True when counted; false when the row had moved
+   * since (another check, a resend, expiry): nothing was written and the caller takes the general
+   * path, which counts the attempt whatever the race.
+   */
+  async recordWrongCodeInOnePacket(
+    id: string,
+    seenAttempts: number,
+    now: number,
+    whenCounted: Statement[],
+  ): Promise<boolean> {
+    const [row] = await runTransactionInOnePacket(
+      this.dataSource,
+      [
+        {
+          sql: `UPDATE verifications SET attempts = attempts + 1, updated_at = ?
+       WHERE id = ? AND status = ? AND expires_at > ? AND attempts = ? AND attempts + 1 < max_attempts`,
+          parameters: [now, id, VerificationStatus.PENDING, now, seenAttempts],
+        },
+        { sql: 'SET @wv_counted = ROW_COUNT()', parameters: [] },
+        ...whenCounted,
+      ],
+      { sql: 'SELECT @wv_counted AS counted', parameters: [] },
+    );
+    return Number(row?.counted) === 1;
+  }
+
   /**
    * Counts a wrong code on a pending, unexpired verification (the last allowed attempt makes it
    * `max_attempts_reached`) and returns the row as this update left it; null when the update

@@ -29,7 +29,7 @@ import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
 import { codeBinding, testNumberMark, TestNumbers } from './test-numbers';
 import { DeliveryPlan, planFrom } from './routing/delivery-plan';
-import { VerificationRepository } from './verification.repository';
+import { COUNTED_IN_PACKET, VerificationRepository } from './verification.repository';
 import {
   Channel,
   DeliveryStatus,
@@ -407,6 +407,8 @@ export class VerificationService {
       return this.afterLostRace(app, verification.id, actor);
     }
 
+    const quick = await this.countWrongCodeInOnePacket(app, verification, now, actor);
+    if (quick) return quick;
     const result = await this.dataSource.transaction(async (manager) => {
       const after = await this.verifications.recordFailedAttempt(manager, verification.id, now);
       if (!after) return null;
@@ -438,6 +440,46 @@ export class VerificationService {
       status: result.status,
       valid: false,
       attemptsRemaining: Math.max(0, result.maxAttempts - result.attempts),
+    };
+  }
+
+  /**
+   * MySQL, a wrong code that cannot lock the verification out (so no counter, no webhook): the
+   * attempt and its `check.failed` event in one round trip, fenced by the attempts read. Null when
+   * it does not apply or the row moved meanwhile (nothing written): the general path follows.
+   */
+  private async countWrongCodeInOnePacket(
+    app: App,
+    verification: Verification,
+    now: number,
+    actor: Actor,
+  ): Promise<CheckResultDto | null> {
+    const attempt = verification.attempts + 1;
+    if (!this.verifications.countsWrongCodesInOnePacket || attempt >= verification.maxAttempts)
+      return null;
+    const counted = await this.verifications.recordWrongCodeInOnePacket(
+      verification.id,
+      verification.attempts,
+      now,
+      this.audit.insertsWhere(
+        [
+          {
+            type: 'check.failed',
+            appId: app.id,
+            verificationId: verification.id,
+            actor,
+            data: { attempt, ...testNumberMark(verification) },
+          },
+        ],
+        COUNTED_IN_PACKET,
+      ),
+    );
+    if (!counted) return null;
+    return {
+      id: verification.id,
+      status: VerificationStatus.PENDING,
+      valid: false,
+      attemptsRemaining: verification.maxAttempts - attempt,
     };
   }
 
