@@ -180,7 +180,7 @@ export class ConversionRepository {
     flag: number,
     counter: CounterName,
   ): Promise<void> {
-    if (!this.isMysql || !isPipelined(manager.queryRunner)) {
+    if (!isPipelined(manager.queryRunner)) {
       await this.claimAndCount(manager, verificationId, flag, counter);
       return;
     }

@@ -137,10 +137,6 @@ export class VerificationRepository {
     );
   }
 
-  /**
-   * Counts a wrong code. The status moves to `max_attempts_reached` with the last allowed attempt.
-   * `status` is assigned before `attempts` so both engines read the old attempt count.
-   */
   /** MySQL: a wrong code that cannot lock out is counted in one round trip ({@link recordWrongCodeInOnePacket}). */
   get countsWrongCodesInOnePacket(): boolean {
     return this.dataSource.options.type === 'mysql';
@@ -178,8 +174,9 @@ export class VerificationRepository {
   /**
    * Counts a wrong code on a pending, unexpired verification (the last allowed attempt makes it
    * `max_attempts_reached`) and returns the row as this update left it; null when the update
-   * matched nothing. On MySQL inside a transaction the UPDATE and the read go in one packet, the
-   * read telling by `ROW_COUNT()` whether the update matched (pipelined-transactions.ts).
+   * matched nothing. `status` is assigned before `attempts` so both engines read the old attempt
+   * count. On MySQL inside a transaction the UPDATE and the read go in one packet, the read telling
+   * by `ROW_COUNT()` whether the update matched (pipelined-transactions.ts).
    */
   async recordFailedAttempt(
     manager: EntityManager,
