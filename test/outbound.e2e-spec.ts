@@ -169,6 +169,58 @@ describe('Outbound verification flow (sandbox provider)', () => {
     expect(checks.map((event) => event.data.attempt).sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("answers 404 to another app's key, right code or wrong, and counts nothing", async () => {
+    const { id, phone } = await start();
+    const code = await sandboxCodeFor(t, tenant, phone);
+    const other = await createTenant(t);
+    for (const typed of [code === '000000' ? '111111' : '000000', code]) {
+      const res = await t.http
+        .post(`/v1/verifications/${id}/check`)
+        .set(other.auth)
+        .send({ code: typed })
+        .expect(404);
+      expect(res.body.code).toBe('not_found');
+    }
+    const read = await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
+    expect(read.body).toMatchObject({ status: 'pending', attemptsRemaining: 5 });
+    const audit = await t.http
+      .get('/v1/audit-events')
+      .query({ verificationId: id, limit: 50 })
+      .set(tenant.auth)
+      .expect(200);
+    expect(
+      (audit.body.data as { type: string }[]).filter((event) => event.type.startsWith('check.')),
+    ).toEqual([]);
+  });
+
+  it('records each wrong code as check.failed with its attempt number and request id only', async () => {
+    const { id, phone } = await start();
+    const code = await sandboxCodeFor(t, tenant, phone);
+    const wrong = code === '000000' ? '111111' : '000000';
+    const requestIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await t.http
+        .post(`/v1/verifications/${id}/check`)
+        .set(tenant.auth)
+        .send({ code: wrong })
+        .expect(200);
+      requestIds.push(res.headers['x-request-id'] as string);
+    }
+    const audit = await t.http
+      .get('/v1/audit-events')
+      .query({ verificationId: id, type: 'check.failed', limit: 50 })
+      .set(tenant.auth)
+      .expect(200);
+    const data = (audit.body.data as { data: unknown }[]).map((event) => event.data);
+    expect(data).toHaveLength(2);
+    expect(data).toEqual(
+      expect.arrayContaining([
+        { attempt: 1, requestId: requestIds[0] },
+        { attempt: 2, requestId: requestIds[1] },
+      ]),
+    );
+  });
+
   it('expires at check time', async () => {
     const { id, phone } = await start({ ttlSeconds: 60 });
     const code = await sandboxCodeFor(t, tenant, phone);

@@ -45,18 +45,26 @@ export class AuditService {
 
   /**
    * MySQL: statements inserting `entries` only when `condition` (SQL, no values) holds, for a
-   * transaction sent in one packet (runTransactionInOnePacket).
+   * transaction sent in one packet (runTransactionInOnePacket). With `dataNumber`, each entry's
+   * data gets `key` first, its number from that SQL expression where the packet evaluates it (a
+   * count the packet itself moved).
    */
-  insertsWhere(entries: AuditEntry[], condition: string): Statement[] {
+  insertsWhere(
+    entries: AuditEntry[],
+    condition: string,
+    dataNumber?: { key: string; value: Statement },
+  ): Statement[] {
     const now = this.clock.now();
-    return entries.map((entry) =>
-      insertEntityWhereStatement(
+    return entries.map((entry) => {
+      const event = this.build(entry, now);
+      return insertEntityWhereStatement(
         this.dataSource.manager,
         AuditEvent,
-        this.build(entry, now),
+        event,
         condition,
-      ),
-    );
+        dataNumber ? { data: jsonWithNumberFirst(event.data, dataNumber) } : {},
+      );
+    });
   }
 
   async record(
@@ -72,4 +80,21 @@ export class AuditService {
       list.map((entry) => this.build(entry, now)),
     );
   }
+}
+
+/** `data` as JSON text with `key` first, its value a number computed by SQL: `CONCAT('{"key":', <value>, ',<the rest>}')`. */
+function jsonWithNumberFirst(
+  data: Record<string, unknown> | null,
+  { key, value }: { key: string; value: Statement },
+): Statement {
+  const rest = Object.fromEntries(Object.entries(data ?? {}).filter(([name]) => name !== key));
+  const restJson = JSON.stringify(rest);
+  return {
+    sql: `CONCAT(?, ${value.sql}, ?)`,
+    parameters: [
+      `{${JSON.stringify(key)}:`,
+      ...value.parameters,
+      restJson === '{}' ? '}' : `,${restJson.slice(1)}`,
+    ],
+  };
 }

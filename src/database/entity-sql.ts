@@ -1,6 +1,7 @@
 import { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
+import { Statement } from './pipelined-transactions';
 import { executeDeferred } from './sql';
 
 /**
@@ -73,19 +74,28 @@ export async function insertEntitiesDeferred<T extends ObjectLiteral>(
 
 /**
  * MySQL: `INSERT INTO <table> (<all columns>) SELECT ?, …, ? FROM DUAL WHERE <condition>`, the
- * insert of one complete entity that happens only when `condition` (SQL, no values) holds.
+ * insert of one complete entity that happens only when `condition` (SQL, no values) holds. A
+ * property in `computed` is stored from that SQL expression instead of its entity value (which is
+ * then ignored), for a value only the packet knows (a count the same packet updated).
  */
 export function insertEntityWhereStatement<T extends ObjectLiteral>(
   manager: EntityManager,
   target: EntityTarget<T>,
   row: T,
   condition: string,
-): { sql: string; parameters: unknown[] } {
+  computed: Partial<Record<keyof T & string, Statement>> = {},
+): Statement {
   const { plan } = planOf(manager, target);
-  const { parameters } = insertStatement(manager, target, [row]);
-  const values = plan.rowPlaceholders.slice(1, -1);
+  const { parameters: values } = insertStatement(manager, target, [row]);
+  const selected: string[] = [];
+  const parameters: unknown[] = [];
+  plan.columns.forEach((column, index) => {
+    const expression = computed[column.propertyName as keyof T & string];
+    selected.push(expression ? expression.sql : '?');
+    parameters.push(...(expression ? expression.parameters : [values[index]]));
+  });
   return {
-    sql: `${plan.insertPrefix.replace(/ VALUES $/, '')} SELECT ${values} FROM DUAL WHERE ${condition}`,
+    sql: `${plan.insertPrefix.replace(/ VALUES $/, '')} SELECT ${selected.join(', ')} FROM DUAL WHERE ${condition}`,
     parameters,
   };
 }
@@ -138,12 +148,32 @@ export async function findEntitiesJoined<T extends ObjectLiteral>(
   sql: { extra: string; join: string; where: string },
   parameters: unknown[],
 ): Promise<{ entity: T; row: Record<string, unknown> }[]> {
-  const { plan, metadata } = planOf(manager, target);
-  const rows = (await query(
-    manager,
-    `SELECT ${plan.aliasedSelectList}, ${sql.extra} FROM ${plan.table} t ${sql.join} WHERE ${sql.where}`,
+  const select = selectEntitiesStatement(manager, target, sql, parameters);
+  const rows = (await query(manager, select.sql, select.parameters)) as Record<string, unknown>[];
+  return hydrateEntities(manager, target, rows);
+}
+
+/** The SELECT of {@link findEntitiesJoined} as a statement, for a packet sent whole (runTransactionInOnePacket). */
+export function selectEntitiesStatement<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  sql: { extra: string; join: string; where: string },
+  parameters: unknown[],
+): Statement {
+  const { plan } = planOf(manager, target);
+  return {
+    sql: `SELECT ${plan.aliasedSelectList}, ${sql.extra} FROM ${plan.table} t ${sql.join} WHERE ${sql.where}`,
     parameters,
-  )) as Record<string, unknown>[];
+  };
+}
+
+/** The rows of a {@link selectEntitiesStatement} as entities, each with its row. */
+export function hydrateEntities<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: Record<string, unknown>[],
+): { entity: T; row: Record<string, unknown> }[] {
+  const { plan, metadata } = planOf(manager, target);
   return rows.map((row) => ({ entity: hydrate<T>(plan, metadata, row), row }));
 }
 

@@ -22,8 +22,16 @@ export function pipelineTransactions(dataSource: DataSource): DataSource {
     return dataSource;
   const create = dataSource.createQueryRunner.bind(dataSource);
   dataSource.createQueryRunner = (mode) => withPipeline(create(mode));
+  pipelinedDataSources.add(dataSource);
   return dataSource;
 }
+
+/** True when `dataSource` pipelines its transactions, so {@link runTransactionInOnePacket} applies (MySQL). */
+export function sendsPackets(dataSource: DataSource): boolean {
+  return pipelinedDataSources.has(dataSource);
+}
+
+const pipelinedDataSources = new WeakSet<DataSource>();
 
 const START = 'START TRANSACTION';
 

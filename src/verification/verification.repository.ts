@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { findEntities, findEntitiesJoined, insertEntitiesDeferred } from '../database/entity-sql';
+import {
+  findEntities,
+  findEntitiesJoined,
+  hydrateEntities,
+  insertEntitiesDeferred,
+  selectEntitiesStatement,
+} from '../database/entity-sql';
 import {
   isPipelined,
   runTransactionInOnePacket,
+  sendsPackets,
   Statement,
 } from '../database/pipelined-transactions';
 import { execute, executeDeferred } from '../database/sql';
@@ -18,7 +25,7 @@ import {
   VerificationStatus,
 } from './verification.types';
 
-/** The SQL condition that holds, in {@link VerificationRepository.recordWrongCodeInOnePacket}'s packet, once the attempt is counted. */
+/** The SQL condition that holds, in {@link VerificationRepository.countWrongCodeAndRead}'s packet, once the attempt is counted. */
 export const COUNTED_IN_PACKET = '@wv_counted = 1';
 
 export interface VerificationFilter {
@@ -137,38 +144,57 @@ export class VerificationRepository {
     );
   }
 
-  /** MySQL: a wrong code that cannot lock out is counted in one round trip ({@link recordWrongCodeInOnePacket}). */
+  /** MySQL: a check can count a wrong code in its first round trip ({@link countWrongCodeAndRead}). */
   get countsWrongCodesInOnePacket(): boolean {
-    return this.dataSource.options.type === 'mysql';
+    return sendsPackets(this.dataSource);
   }
 
   /**
-   * MySQL: counts a wrong code that cannot lock the verification out, with `whenCounted` (writes
-   * guarded by {@link COUNTED_IN_PACKET}, e.g. its audit event), as one transaction in one round
-   * trip, fenced by the attempts the caller read. True when counted; false when the row had moved
-   * since (another check, a resend, expiry): nothing was written and the caller takes the general
-   * path, which counts the attempt whatever the race.
+   * MySQL: a check's first round trip, one packet and one transaction. When `candidateHash` (the
+   * hash of the code typed, computed before anything was read) is not the stored code of this
+   * app's verification `id`, and the attempt cannot lock it out (pending, unexpired, not a test
+   * number, a code sent, attempts to spare), the attempt is counted with `whenCounted` (writes
+   * guarded by {@link COUNTED_IN_PACKET}, e.g. its audit event). Then the row as the packet left
+   * it. `counted` false: nothing was written, and the row (null: no such verification) tells the
+   * caller what the check is (a right code, the last attempt, expired, not pending...).
    */
-  async recordWrongCodeInOnePacket(
+  async countWrongCodeAndRead(
+    appId: string,
     id: string,
-    seenAttempts: number,
+    candidateHash: string,
     now: number,
     whenCounted: Statement[],
-  ): Promise<boolean> {
-    const [row] = await runTransactionInOnePacket(
+  ): Promise<{ verification: Verification | null; counted: boolean }> {
+    const manager = this.dataSource.manager;
+    const rows = await runTransactionInOnePacket(
       this.dataSource,
       [
         {
           sql: `UPDATE verifications SET attempts = attempts + 1, updated_at = ?
-       WHERE id = ? AND status = ? AND expires_at > ? AND attempts = ? AND attempts + 1 < max_attempts`,
-          parameters: [now, id, VerificationStatus.PENDING, now, seenAttempts],
+       WHERE id = ? AND app_id = ? AND status = ? AND expires_at > ? AND is_test = 0
+         AND code_hash IS NOT NULL AND code_hash <> ? AND attempts + 1 < max_attempts`,
+          parameters: [now, id, appId, VerificationStatus.PENDING, now, candidateHash],
         },
         { sql: 'SET @wv_counted = ROW_COUNT()', parameters: [] },
         ...whenCounted,
       ],
-      { sql: 'SELECT @wv_counted AS counted', parameters: [] },
+      selectEntitiesStatement(
+        manager,
+        Verification,
+        { extra: '@wv_counted AS wv_counted', join: '', where: 't.id = ? AND t.app_id = ?' },
+        [id, appId],
+      ),
     );
-    return Number(row?.counted) === 1;
+    const [read] = hydrateEntities(manager, Verification, rows);
+    return {
+      verification: read?.entity ?? null,
+      counted: !!read && Number(read.row.wv_counted) === 1,
+    };
+  }
+
+  /** The attempts of verification `id` as a SQL expression, read where it is evaluated (e.g. later in a packet). */
+  attemptsOf(id: string): Statement {
+    return { sql: '(SELECT attempts FROM verifications WHERE id = ?)', parameters: [id] };
   }
 
   /**

@@ -224,7 +224,10 @@ export class VerificationService {
   }
 
   async check(app: App, id: string, code: string, actor: Actor): Promise<CheckResultDto> {
-    const verification = await this.findOrThrow(app, id);
+    const first = await this.countWrongCodeInOnePacket(app, id, code, actor);
+    if (first?.counted) return this.metrics.countCheck(Promise.resolve(first.counted));
+    const verification = first ? first.verification : await this.findOrThrow(app, id);
+    if (!verification) throw notFound('Verification');
     return this.metrics.countCheck(this.checkVerification(app, verification, code, actor));
   }
 
@@ -407,8 +410,6 @@ export class VerificationService {
       return this.afterLostRace(app, verification.id, actor);
     }
 
-    const quick = await this.countWrongCodeInOnePacket(app, verification, now, actor);
-    if (quick) return quick;
     const result = await this.dataSource.transaction(async (manager) => {
       const after = await this.verifications.recordFailedAttempt(manager, verification.id, now);
       if (!after) return null;
@@ -444,42 +445,43 @@ export class VerificationService {
   }
 
   /**
-   * MySQL, a wrong code that cannot lock the verification out (so no counter, no webhook): the
-   * attempt and its `check.failed` event in one round trip, fenced by the attempts read. Null when
-   * it does not apply or the row moved meanwhile (nothing written): the general path follows.
+   * MySQL with a deterministic code hasher (the HMAC default): the check's first round trip counts
+   * a wrong code that cannot lock the verification out (so no counter, no webhook) with its
+   * `check.failed` event, in one transaction, and reads the row (countWrongCodeAndRead). `counted`:
+   * the answer; otherwise the row read (null: not found) for the general path, which decides
+   * everything else (a right code, the last attempt, expiry, not pending). Null when this does not
+   * apply (SQLite, bcrypt, an id that cannot be one).
    */
   private async countWrongCodeInOnePacket(
     app: App,
-    verification: Verification,
-    now: number,
+    id: string,
+    code: string,
     actor: Actor,
-  ): Promise<CheckResultDto | null> {
-    const attempt = verification.attempts + 1;
-    if (!this.verifications.countsWrongCodesInOnePacket || attempt >= verification.maxAttempts)
+  ): Promise<{ counted: CheckResultDto | null; verification: Verification | null } | null> {
+    const candidateHash = this.hasher.predictableHash(id, code.trim());
+    if (!this.verifications.countsWrongCodesInOnePacket || !candidateHash || id.length > 36)
       return null;
-    const counted = await this.verifications.recordWrongCodeInOnePacket(
-      verification.id,
-      verification.attempts,
-      now,
+    traceVerification(id);
+    const { verification, counted } = await this.verifications.countWrongCodeAndRead(
+      app.id,
+      id,
+      candidateHash,
+      this.clock.now(),
       this.audit.insertsWhere(
-        [
-          {
-            type: 'check.failed',
-            appId: app.id,
-            verificationId: verification.id,
-            actor,
-            data: { attempt, ...testNumberMark(verification) },
-          },
-        ],
+        [{ type: 'check.failed', appId: app.id, verificationId: id, actor }],
         COUNTED_IN_PACKET,
+        { key: 'attempt', value: this.verifications.attemptsOf(id) },
       ),
     );
-    if (!counted) return null;
+    if (!verification || !counted) return { counted: null, verification };
     return {
-      id: verification.id,
-      status: VerificationStatus.PENDING,
-      valid: false,
-      attemptsRemaining: verification.maxAttempts - attempt,
+      counted: {
+        id,
+        status: VerificationStatus.PENDING,
+        valid: false,
+        attemptsRemaining: Math.max(0, verification.maxAttempts - verification.attempts),
+      },
+      verification,
     };
   }
 
