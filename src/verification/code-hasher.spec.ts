@@ -31,6 +31,14 @@ describe('HmacCodeHasher', () => {
     ).resolves.toBe(false);
   });
 
+  it('predicts the stored hash of a code (what a database can compare before any read)', async () => {
+    const hasher = new HmacCodeHasher('pepper-0123456789abcdef');
+    const stored = await hasher.hash('v', '1234');
+    expect(hasher.predictableHash('v', '1234')).toBe(stored);
+    expect(hasher.predictableHash('v', '1235')).not.toBe(stored);
+    expect(hasher.predictableHash('w', '1234')).not.toBe(stored);
+  });
+
   it('rejects a bcrypt hash and vice versa', async () => {
     const hmac = await new HmacCodeHasher('pepper-0123456789abcdef').hash('v', '1234');
     const bcryptHash = await new BcryptCodeHasher('pepper-0123456789abcdef', 4).hash('v', '1234');
@@ -44,6 +52,12 @@ describe('HmacCodeHasher', () => {
 });
 
 describe('BcryptCodeHasher', () => {
+  it('has no predictable hash: every hash is salted', async () => {
+    const hasher = new BcryptCodeHasher('pepper-0123456789abcdef', 4);
+    expect(hasher.predictableHash()).toBeNull();
+    expect(await hasher.hash('v', '1234')).not.toBe(await hasher.hash('v', '1234'));
+  });
+
   it('hashes the peppered code, so a database dump alone cannot be brute-forced', async () => {
     const stored = await new BcryptCodeHasher('pepper-aaaaaaaaaaaaaaaa', 4).hash('v', '123456');
     expect(stored).toMatch(/^\$2[aby]\$04\$/);
