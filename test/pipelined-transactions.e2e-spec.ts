@@ -54,6 +54,25 @@ describe('Deferred writes in transactions', () => {
     expect((await stored(second.id))[0].data).toEqual({ note: 'pipeline test' });
   });
 
+  it('keeps transactions started together apart: one rolling back takes none of the other with it', async () => {
+    const kept = event('transactions.kept');
+    const dropped = event('transactions.dropped');
+    const outcomes = await Promise.allSettled([
+      dataSource.transaction(async (manager) => {
+        await insertEntitiesDeferred(manager, AuditEvent, [dropped]);
+        await findEntities(manager, AuditEvent, 'id = ?', [dropped.id]);
+        throw new Error('roll back');
+      }),
+      dataSource.transaction(async (manager) => {
+        await insertEntitiesDeferred(manager, AuditEvent, [kept]);
+        await findEntities(manager, AuditEvent, 'id = ?', [kept.id]);
+      }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled']);
+    expect(await stored(dropped.id)).toEqual([]);
+    expect(await stored(kept.id)).toHaveLength(1);
+  });
+
   it('drops deferred writes when the transaction rolls back', async () => {
     const dropped = event('pipeline.dropped');
     const afterRead = event('pipeline.after-read');

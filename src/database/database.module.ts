@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { pipelineTransactions } from './pipelined-transactions';
+import { serializeSqliteTransactions } from './sqlite-transactions';
 
 @Module({})
 export class DatabaseModule {
@@ -21,8 +22,10 @@ export class DatabaseModule {
             // line; a process manager restarts the service.
             retryAttempts: 0,
           }),
-          // MySQL transactions send their writes in fewer round trips (pipelined-transactions.ts).
-          dataSourceFactory: async (options) => pipelineTransactions(new DataSource(options!)),
+          // MySQL transactions send their writes in fewer round trips (pipelined-transactions.ts);
+          // SQLite's run one at a time on its one connection (sqlite-transactions.ts).
+          dataSourceFactory: async (options) =>
+            serializeSqliteTransactions(pipelineTransactions(new DataSource(options!))),
         }),
       ],
     };
