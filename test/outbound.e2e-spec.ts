@@ -1,4 +1,7 @@
 import { DataSource } from 'typeorm';
+import { App } from '../src/apps/entities/app.entity';
+import { Actor } from '../src/auth/auth.types';
+import { VerificationService } from '../src/verification/verification.service';
 import { IdempotencyService } from '../src/verification/idempotency.service';
 import {
   createTenant,
@@ -135,6 +138,54 @@ describe('Outbound verification flow (sandbox provider)', () => {
       .query({ verificationId: id, type: 'check.succeeded' })
       .set(tenant.auth);
     if (audit.status === 200) expect(audit.body.data).toHaveLength(1);
+  });
+
+  it('writes one approved webhook, one approved count and one check.succeeded when right codes race', async () => {
+    const hooked = await createTenant(t, { webhookUrl: 'http://127.0.0.1:9/hooks' });
+    const phone = uniquePhone();
+    const { body } = await t.http
+      .post('/v1/verifications')
+      .set(hooked.auth)
+      .send({ phone })
+      .expect(201);
+    const code = await sandboxCodeFor(t, hooked, phone);
+    // Through the service itself, so the checks truly overlap (HTTP requests from one client
+    // arrive too far apart to race): every check reads `pending`, one approves, the rest lose.
+    const db = t.app.get(DataSource);
+    const app = await db.getRepository(App).findOneByOrFail({ id: hooked.appId });
+    const actor: Actor = { type: 'api_key', id: null, ip: '127.0.0.1' };
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        t.app.get(VerificationService).check(app, body.id as string, code, actor),
+      ),
+    );
+    const approvals = results.filter(
+      (result) => result.status === 'fulfilled' && result.value.valid,
+    );
+    expect(approvals).toHaveLength(1);
+    for (const result of results.filter((r) => r !== approvals[0])) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        code: 'verification_not_pending',
+      });
+    }
+    const hooks: { type: string }[] = await db.query(
+      'SELECT type FROM webhook_deliveries WHERE verification_id = ?',
+      [body.id],
+    );
+    expect(hooks.map((hook) => hook.type)).toEqual(['verification.approved']);
+    const [counts]: { approved: number | string; created: number | string }[] = await db.query(
+      'SELECT SUM(approved_count) AS approved, SUM(created_count) AS created FROM conversion_counters WHERE app_id = ?',
+      [hooked.appId],
+    );
+    expect([Number(counts.created), Number(counts.approved)]).toEqual([1, 1]);
+    const audit = await t.http
+      .get('/v1/audit-events')
+      .query({ verificationId: body.id, type: 'check.succeeded' })
+      .set(hooked.auth)
+      .expect(200);
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0].data).toMatchObject({ attempt: 1 });
   });
 
   it('counts wrong codes atomically when they race', async () => {

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EntityManager } from 'typeorm';
 import { countryOfE164 } from '../common/phone';
+import { Statement } from '../database/pipelined-transactions';
 import { StatusEvent } from '../providers/messaging-provider';
 import { Verification } from '../verification/entities/verification.entity';
 import { DeliveryStatus, VerificationStatus } from '../verification/verification.types';
@@ -130,9 +131,7 @@ export class ConversionCounters {
       : await this.repository.verificationStatus(manager, verificationId);
     const counter = status ? SETTLED_COUNTER[status] : undefined;
     if (!counter) return;
-    const flag =
-      ConversionFlag.SETTLED |
-      (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0);
+    const flag = settledFlag(status!);
     if (known) {
       await this.repository.countOnce(manager, verificationId, flag, counter);
       // Noted whether or not this call counted it (the guard only re-reads the code's counters).
@@ -144,4 +143,28 @@ export class ConversionCounters {
     await this.repository.increment(manager, mark, [counter]);
     if (mark.callingCode) this.guard.noteActivity(mark.appId, mark.callingCode);
   }
+
+  /**
+   * MySQL, a transition sent as one packet (runTransactionInOnePacket): the statements of
+   * {@link settled} for a known transition, counting only when `condition` (SQL, no values, e.g.
+   * "the transition's UPDATE matched") holds.
+   */
+  settledWhere(verificationId: string, known: SettledTransition, condition: string): Statement[] {
+    const counter = SETTLED_COUNTER[known.status];
+    if (!counter) return [];
+    if (known.callingCode) this.guard.noteActivity(known.appId, known.callingCode);
+    return this.repository.countOnceStatements(
+      verificationId,
+      settledFlag(known.status),
+      counter,
+      condition,
+    );
+  }
+}
+
+/** The mark's flags a terminal status sets: settled, and approved when it is. */
+function settledFlag(status: string): number {
+  return (
+    ConversionFlag.SETTLED | (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0)
+  );
 }

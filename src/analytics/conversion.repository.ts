@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { findEntities, insertEntitiesDeferred } from '../database/entity-sql';
-import { isPipelined } from '../database/pipelined-transactions';
+import { isPipelined, Statement } from '../database/pipelined-transactions';
 import { execute, executeDeferred } from '../database/sql';
 import { ConversionMark } from './entities/conversion-mark.entity';
 
@@ -184,11 +184,29 @@ export class ConversionRepository {
       await this.claimAndCount(manager, verificationId, flag, counter);
       return;
     }
-    await executeDeferred(manager, CLAIM_FLAG_SQL, [flag, verificationId, flag]);
-    await executeDeferred(manager, 'SET @wv_claimed = ROW_COUNT()', []);
-    await executeDeferred(manager, this.upsertFromMarkSql(counter, '@wv_claimed = 1'), [
-      verificationId,
-    ]);
+    for (const statement of this.countOnceStatements(verificationId, flag, counter))
+      await executeDeferred(manager, statement.sql, statement.parameters);
+  }
+
+  /**
+   * MySQL: the statements of {@link countOnce}, for a transaction sent whole
+   * (runTransactionInOnePacket); with `condition` (SQL, no values) the flag is claimed, and the
+   * counter moved, only when it holds too.
+   */
+  countOnceStatements(
+    verificationId: string,
+    flag: number,
+    counter: CounterName,
+    condition?: string,
+  ): Statement[] {
+    return [
+      {
+        sql: condition ? `${CLAIM_FLAG_SQL} AND ${condition}` : CLAIM_FLAG_SQL,
+        parameters: [flag, verificationId, flag],
+      },
+      { sql: 'SET @wv_claimed = ROW_COUNT()', parameters: [] },
+      { sql: this.upsertFromMarkSql(counter, '@wv_claimed = 1'), parameters: [verificationId] },
+    ];
   }
 
   /** The counter upsert of {@link upsertSql} with its key taken from the verification's mark. */

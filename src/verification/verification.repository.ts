@@ -28,6 +28,25 @@ import {
 /** The SQL condition that holds, in {@link VerificationRepository.countWrongCodeAndRead}'s packet, once the attempt is counted. */
 export const COUNTED_IN_PACKET = '@wv_counted = 1';
 
+/** The SQL condition that holds, in {@link VerificationRepository.approveInOnePacket}'s packet, once approved. */
+export const APPROVED_IN_PACKET = '@wv_approved = 1';
+
+function approveIfCodeMatchesStatement(id: string, codeHash: string, now: number): Statement {
+  return {
+    sql: `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?
+       WHERE id = ? AND status = ? AND code_hash = ? AND expires_at > ? AND attempts < max_attempts`,
+    parameters: [
+      VerificationStatus.APPROVED,
+      now,
+      now,
+      id,
+      VerificationStatus.PENDING,
+      codeHash,
+      now,
+    ],
+  };
+}
+
 export interface VerificationFilter {
   phone?: string;
   status?: VerificationStatus;
@@ -108,12 +127,31 @@ export class VerificationRepository {
     codeHash: string,
     now: number,
   ): Promise<number> {
-    return execute(
-      manager,
-      `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?
-       WHERE id = ? AND status = ? AND code_hash = ? AND expires_at > ? AND attempts < max_attempts`,
-      [VerificationStatus.APPROVED, now, now, id, VerificationStatus.PENDING, codeHash, now],
+    const approve = approveIfCodeMatchesStatement(id, codeHash, now);
+    return execute(manager, approve.sql, approve.parameters);
+  }
+
+  /**
+   * MySQL: {@link approveIfCodeMatches} with `whenApproved` (writes guarded by
+   * {@link APPROVED_IN_PACKET}: its counter, audit event and webhook) as one transaction in one
+   * round trip. True when this call approved it.
+   */
+  async approveInOnePacket(
+    id: string,
+    codeHash: string,
+    now: number,
+    whenApproved: Statement[],
+  ): Promise<boolean> {
+    const [row] = await runTransactionInOnePacket(
+      this.dataSource,
+      [
+        approveIfCodeMatchesStatement(id, codeHash, now),
+        { sql: 'SET @wv_approved = ROW_COUNT()', parameters: [] },
+        ...whenApproved,
+      ],
+      { sql: 'SELECT @wv_approved AS approved', parameters: [] },
     );
+    return Number(row?.approved) === 1;
   }
 
   /** Approves a pending verification outright (inbound `confirm`), recording the sender. */
@@ -144,8 +182,8 @@ export class VerificationRepository {
     );
   }
 
-  /** MySQL: a check can count a wrong code in its first round trip ({@link countWrongCodeAndRead}). */
-  get countsWrongCodesInOnePacket(): boolean {
+  /** MySQL: a check is one packet per transition ({@link countWrongCodeAndRead}, {@link approveInOnePacket}). */
+  get checksInOnePacket(): boolean {
     return sendsPackets(this.dataSource);
   }
 

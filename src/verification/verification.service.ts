@@ -29,7 +29,11 @@ import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
 import { codeBinding, testNumberMark, TestNumbers } from './test-numbers';
 import { DeliveryPlan, planFrom } from './routing/delivery-plan';
-import { COUNTED_IN_PACKET, VerificationRepository } from './verification.repository';
+import {
+  APPROVED_IN_PACKET,
+  COUNTED_IN_PACKET,
+  VerificationRepository,
+} from './verification.repository';
 import {
   Channel,
   DeliveryStatus,
@@ -369,40 +373,7 @@ export class VerificationService {
       (await this.hasher.verify(codeBinding(verification), normalised, verification.codeHash));
 
     if (matches) {
-      const approved = await this.dataSource.transaction(async (manager) => {
-        if (
-          (await this.verifications.approveIfCodeMatches(
-            manager,
-            verification.id,
-            verification.codeHash!,
-            now,
-          )) !== 1
-        )
-          return null;
-        await this.conversion.settled(
-          manager,
-          verification.id,
-          settledAs(verification, VerificationStatus.APPROVED),
-        );
-        const result: Verification = {
-          ...verification,
-          status: VerificationStatus.APPROVED,
-          approvedAt: now,
-          updatedAt: now,
-        };
-        await this.audit.record(
-          {
-            type: 'check.succeeded',
-            appId: app.id,
-            verificationId: verification.id,
-            actor,
-            data: { attempt: verification.attempts + 1, ...testNumberMark(verification) },
-          },
-          manager,
-        );
-        await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
-        return result;
-      });
+      const approved = await this.approve(app, verification, now, actor);
       if (approved) {
         this.metrics.verificationCompleted(approved, approved.status);
         return { id: approved.id, status: approved.status, valid: true };
@@ -445,6 +416,52 @@ export class VerificationService {
   }
 
   /**
+   * Approves on the code hash that was compared, with its counter, `check.succeeded` and the
+   * `verification.approved` webhook in the same transaction (on MySQL one packet, each write
+   * guarded by the approval). The verification as approved, or null when the conditional UPDATE
+   * matched nothing (someone else moved it first, or a resend replaced the code).
+   */
+  private async approve(
+    app: App,
+    verification: Verification,
+    now: number,
+    actor: Actor,
+  ): Promise<Verification | null> {
+    const id = verification.id;
+    const codeHash = verification.codeHash!;
+    const settled = settledAs(verification, VerificationStatus.APPROVED);
+    const result: Verification = {
+      ...verification,
+      status: VerificationStatus.APPROVED,
+      approvedAt: now,
+      updatedAt: now,
+    };
+    const entry: AuditEntry = {
+      type: 'check.succeeded',
+      appId: app.id,
+      verificationId: id,
+      actor,
+      data: { attempt: verification.attempts + 1, ...testNumberMark(verification) },
+    };
+    if (this.verifications.checksInOnePacket) {
+      const approved = await this.verifications.approveInOnePacket(id, codeHash, now, [
+        ...this.conversion.settledWhere(id, settled, APPROVED_IN_PACKET),
+        ...this.audit.insertsWhere([entry], APPROVED_IN_PACKET),
+        ...this.outbox.enqueueWhere(app, WebhookEventType.APPROVED, result, APPROVED_IN_PACKET),
+      ]);
+      return approved ? result : null;
+    }
+    return this.dataSource.transaction(async (manager) => {
+      if ((await this.verifications.approveIfCodeMatches(manager, id, codeHash, now)) !== 1)
+        return null;
+      await this.conversion.settled(manager, id, settled);
+      await this.audit.record(entry, manager);
+      await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
+      return result;
+    });
+  }
+
+  /**
    * MySQL with a deterministic code hasher (the HMAC default): the check's first round trip counts
    * a wrong code that cannot lock the verification out (so no counter, no webhook) with its
    * `check.failed` event, in one transaction, and reads the row (countWrongCodeAndRead). `counted`:
@@ -459,8 +476,7 @@ export class VerificationService {
     actor: Actor,
   ): Promise<{ counted: CheckResultDto | null; verification: Verification | null } | null> {
     const candidateHash = this.hasher.predictableHash(id, code.trim());
-    if (!this.verifications.countsWrongCodesInOnePacket || !candidateHash || id.length > 36)
-      return null;
+    if (!this.verifications.checksInOnePacket || !candidateHash || id.length > 36) return null;
     traceVerification(id);
     const { verification, counted } = await this.verifications.countWrongCodeAndRead(
       app.id,
