@@ -3,6 +3,8 @@ import { QueryFailedError } from 'typeorm/error/QueryFailedError';
 import { ConversionRepository } from '../src/analytics/conversion.repository';
 import { AuditEvent } from '../src/audit/entities/audit-event.entity';
 import { newId } from '../src/common/ids';
+import { InboundEventStatus } from '../src/inbound/entities/inbound-event.entity';
+import { InboxRepository } from '../src/inbound/inbox.repository';
 import { findEntities, insertEntitiesDeferred } from '../src/database/entity-sql';
 import { startApp, TestApp } from './support/harness';
 
@@ -71,6 +73,38 @@ describe('Deferred writes in transactions', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled']);
     expect(await stored(dropped.id)).toEqual([]);
     expect(await stored(kept.id)).toHaveLength(1);
+  });
+
+  it('claims an inbox event and reads it in one go, for one claimant only', async () => {
+    const inbox = t.app.get(InboxRepository);
+    // Due in an hour, so the service's own inbox worker (which takes what is due now) leaves it to
+    // the claims below, made as of that hour.
+    const now = Date.now() + 3_600_000;
+    const id = newId();
+    await inbox.insertIfNew({
+      id,
+      provider: 'meta',
+      kind: 'message',
+      dedupeKey: `test:claim:${id}`,
+      payload: '{"event":{}}',
+      status: InboundEventStatus.PENDING,
+      attempts: 0,
+      nextAttemptAt: now,
+      lockedUntil: null,
+      leaseToken: null,
+      lastError: null,
+      createdAt: now,
+      processedAt: null,
+    });
+    const [first, second] = await Promise.all([
+      inbox.claimAndRead(id, now, 60_000, 'lease-one'),
+      inbox.claimAndRead(id, now, 60_000, 'lease-two'),
+    ]);
+    const winners = [first, second].filter((row) => row !== null);
+    expect(winners).toHaveLength(1);
+    expect(winners[0]).toMatchObject({ id, payload: '{"event":{}}', lockedUntil: now + 60_000 });
+    expect(['lease-one', 'lease-two']).toContain(winners[0]!.leaseToken);
+    expect(await inbox.claimAndRead(id, now + 1, 60_000, 'lease-three')).toBeNull();
   });
 
   it('drops deferred writes when the transaction rolls back', async () => {

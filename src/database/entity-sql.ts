@@ -157,12 +157,13 @@ export async function findEntitiesJoined<T extends ObjectLiteral>(
 export function selectEntitiesStatement<T extends ObjectLiteral>(
   manager: EntityManager,
   target: EntityTarget<T>,
-  sql: { extra: string; join: string; where: string },
+  sql: { extra?: string; join: string; where: string },
   parameters: unknown[],
 ): Statement {
   const { plan } = planOf(manager, target);
+  const extra = sql.extra ? `, ${sql.extra}` : '';
   return {
-    sql: `SELECT ${plan.aliasedSelectList}, ${sql.extra} FROM ${plan.table} t ${sql.join} WHERE ${sql.where}`,
+    sql: `SELECT ${plan.aliasedSelectList}${extra} FROM ${plan.table} t ${sql.join} WHERE ${sql.where}`,
     parameters,
   };
 }

@@ -2,7 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
-import { findEntities, insertEntities } from '../database/entity-sql';
+import {
+  findEntities,
+  hydrateEntities,
+  insertEntities,
+  selectEntitiesStatement,
+} from '../database/entity-sql';
+import {
+  runTransactionInOnePacket,
+  sendsPackets,
+  Statement,
+} from '../database/pipelined-transactions';
 import { execute, isUniqueViolation } from '../database/sql';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
 
@@ -10,6 +20,14 @@ import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entit
  * The inbox of provider notifications. A row is inserted once per dedupe key (the unique index
  * decides, never a read first), then claimed with a lease by one worker at a time.
  */
+function claimStatement(id: string, now: number, leaseMs: number, leaseToken: string): Statement {
+  return {
+    sql: `UPDATE inbound_events SET locked_until = ?, lease_token = ?
+       WHERE id = ? AND status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)`,
+    parameters: [now + leaseMs, leaseToken, id, InboundEventStatus.PENDING, now, now],
+  };
+}
+
 @Injectable()
 export class InboxRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -52,12 +70,35 @@ export class InboxRepository {
    * ran out (and was taken over) cannot overwrite the new holder's result.
    */
   claim(id: string, now: number, leaseMs: number, leaseToken: string): Promise<number> {
-    return execute(
-      this.dataSource.manager,
-      `UPDATE inbound_events SET locked_until = ?, lease_token = ?
-       WHERE id = ? AND status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)`,
-      [now + leaseMs, leaseToken, id, InboundEventStatus.PENDING, now, now],
+    const claim = claimStatement(id, now, leaseMs, leaseToken);
+    return execute(this.dataSource.manager, claim.sql, claim.parameters);
+  }
+
+  /**
+   * {@link claim}, then the event as claimed: null when another worker holds it (or it is done or
+   * not due). On MySQL both statements go in one packet (one round trip); the read matches the
+   * lease token, so it returns the row only to the claim that took it.
+   */
+  async claimAndRead(
+    id: string,
+    now: number,
+    leaseMs: number,
+    leaseToken: string,
+  ): Promise<InboundEvent | null> {
+    const manager = this.dataSource.manager;
+    const read = selectEntitiesStatement(
+      manager,
+      InboundEvent,
+      { join: '', where: 't.id = ? AND t.lease_token = ?' },
+      [id, leaseToken],
     );
+    if (sendsPackets(this.dataSource)) {
+      const claim = claimStatement(id, now, leaseMs, leaseToken);
+      const rows = await runTransactionInOnePacket(this.dataSource, [claim], read);
+      return hydrateEntities(manager, InboundEvent, rows)[0]?.entity ?? null;
+    }
+    if ((await this.claim(id, now, leaseMs, leaseToken)) !== 1) return null;
+    return this.findById(id);
   }
 
   /** Done, under the lease: the payload is replaced by its redacted form (no message text kept once processed). */

@@ -269,8 +269,7 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async processOne(id: string): Promise<void> {
     const lease = randomBytes(16).toString('hex');
-    if ((await this.inbox.claim(id, this.clock.now(), INBOX_LEASE_MS, lease)) !== 1) return;
-    const row = await this.inbox.findById(id);
+    const row = await this.inbox.claimAndRead(id, this.clock.now(), INBOX_LEASE_MS, lease);
     if (!row || row.leaseToken !== lease) return;
     let payload: InboxPayload;
     try {
