@@ -56,18 +56,16 @@ describe('InboxService during a database outage', () => {
     let leaseToken: string | null = null;
     const inbox = {
       findDueIds: () => Promise.resolve(['ev1']),
-      claim: (_id: string, _now: number, _leaseMs: number, token: string) => {
+      claimAndRead: (_id: string, _now: number, _leaseMs: number, token: string) => {
         leaseToken = token;
-        return Promise.resolve(1);
-      },
-      findById: () =>
-        Promise.resolve({
+        return Promise.resolve({
           id: 'ev1',
           kind: 'status',
           leaseToken,
           attempts: MAX_INBOX_ATTEMPTS - 1,
           payload: JSON.stringify({ event: { kind: 'status' }, actor: {} }),
-        }),
+        });
+      },
       markProcessed: () => Promise.resolve(1),
       recordFailure,
     } as unknown as InboxRepository;
@@ -120,13 +118,12 @@ describe('InboxService under a burst of webhooks', () => {
             .slice(0, limit)
             .map((row) => row.id as string),
         ),
-      claim: (id: string, _now: number, _leaseMs: number, token: string) => {
+      claimAndRead: (id: string, _now: number, _leaseMs: number, token: string) => {
         const row = rows.get(id)!;
-        if (row.status !== 'pending' || row.leaseToken !== null) return Promise.resolve(0);
+        if (row.status !== 'pending' || row.leaseToken !== null) return Promise.resolve(null);
         row.leaseToken = token;
-        return Promise.resolve(1);
+        return Promise.resolve({ ...row });
       },
-      findById: (id: string) => Promise.resolve({ ...rows.get(id)! }),
       markProcessed: (id: string, token: string) => {
         const row = rows.get(id)!;
         if (row.leaseToken !== token) return Promise.resolve(0);
