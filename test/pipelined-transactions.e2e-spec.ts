@@ -107,6 +107,37 @@ describe('Deferred writes in transactions', () => {
     expect(await inbox.claimAndRead(id, now + 1, 60_000, 'lease-three')).toBeNull();
   });
 
+  it('runs a transaction again when MySQL picks it as a deadlock victim', async () => {
+    if (dataSource.options.type !== 'mysql') return; // SQLite runs one transaction at a time
+    await dataSource.query('CREATE TABLE deadlock_probe (id INT PRIMARY KEY, n INT NOT NULL)');
+    try {
+      await dataSource.query('INSERT INTO deadlock_probe (id, n) VALUES (1, 0), (2, 0)');
+      // Each transaction locks one row, waits until the other holds its row, then wants the
+      // other's: InnoDB rolls one back (ER_LOCK_DEADLOCK), which must run again and succeed.
+      let locked = 0;
+      const bothLocked = async (): Promise<void> => {
+        locked += 1;
+        for (let i = 0; i < 200 && locked < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      };
+      let runs = 0;
+      const crossing = (first: number, second: number) =>
+        dataSource.transaction(async (manager) => {
+          runs += 1;
+          await manager.query('UPDATE deadlock_probe SET n = n + 1 WHERE id = ?', [first]);
+          await bothLocked();
+          await manager.query('UPDATE deadlock_probe SET n = n + 1 WHERE id = ?', [second]);
+        });
+      await Promise.all([crossing(1, 2), crossing(2, 1)]);
+      expect(runs).toBe(3);
+      const rows: { id: number; n: number }[] = await dataSource.query(
+        'SELECT id, n FROM deadlock_probe ORDER BY id',
+      );
+      expect(rows.map((row) => Number(row.n))).toEqual([2, 2]);
+    } finally {
+      await dataSource.query('DROP TABLE deadlock_probe');
+    }
+  });
+
   it('drops deferred writes when the transaction rolls back', async () => {
     const dropped = event('pipeline.dropped');
     const afterRead = event('pipeline.after-read');

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
+import { retryDeadlocks } from './deadlock-retry';
 import { pipelineTransactions } from './pipelined-transactions';
 import { serializeSqliteTransactions } from './sqlite-transactions';
 
@@ -22,10 +23,13 @@ export class DatabaseModule {
             // line; a process manager restarts the service.
             retryAttempts: 0,
           }),
-          // MySQL transactions send their writes in fewer round trips (pipelined-transactions.ts);
-          // SQLite's run one at a time on its one connection (sqlite-transactions.ts).
+          // MySQL transactions send their writes in fewer round trips (pipelined-transactions.ts)
+          // and run again when picked as a deadlock's victim (deadlock-retry.ts); SQLite's run
+          // one at a time on its one connection (sqlite-transactions.ts).
           dataSourceFactory: async (options) =>
-            serializeSqliteTransactions(pipelineTransactions(new DataSource(options!))),
+            serializeSqliteTransactions(
+              retryDeadlocks(pipelineTransactions(new DataSource(options!))),
+            ),
         }),
       ],
     };

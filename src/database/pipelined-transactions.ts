@@ -1,6 +1,7 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { QueryFailedError } from 'typeorm/error/QueryFailedError';
 import { QueryResult } from 'typeorm/query-runner/QueryResult';
+import { withDeadlockRetry } from './deadlock-retry';
 
 /**
  * Fewer round trips per transaction on MySQL/MariaDB, with the same statements in the same order
@@ -73,7 +74,7 @@ export interface Statement {
  * the read's rows. For a transaction whose writes decide nothing in JavaScript (each later write
  * guarded in SQL by the earlier ones, e.g. with a session variable) and whose outcome the read
  * reports. If a statement fails the packet stops inside the transaction: it is rolled back before
- * the connection goes back to the pool.
+ * the connection goes back to the pool. A deadlock's victim is sent again (deadlock-retry.ts).
  */
 export async function runTransactionInOnePacket(
   dataSource: DataSource,
@@ -86,19 +87,21 @@ export async function runTransactionInOnePacket(
     { sql: 'COMMIT', parameters: [] },
     read,
   ];
-  const runner = dataSource.createQueryRunner();
-  try {
-    const results = (await runner.query(
-      statements.map((statement) => statement.sql).join(';\n'),
-      statements.flatMap((statement) => statement.parameters),
-    )) as unknown[];
-    return results[results.length - 1] as Record<string, unknown>[];
-  } catch (error) {
-    await runner.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    await runner.release();
-  }
+  return withDeadlockRetry(async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      const results = (await runner.query(
+        statements.map((statement) => statement.sql).join(';\n'),
+        statements.flatMap((statement) => statement.parameters),
+      )) as unknown[];
+      return results[results.length - 1] as Record<string, unknown>[];
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  });
 }
 
 /** True when `runner` queues deferred writes (MySQL inside a transaction). */
