@@ -47,6 +47,21 @@ function approveIfCodeMatchesStatement(id: string, codeHash: string, now: number
   };
 }
 
+/** A wrong code that cannot lock out: counted when `candidateHash` is not the stored code of a pending, unexpired, non-test verification of the app, with attempts to spare. */
+function countWrongCodeStatement(
+  appId: string,
+  id: string,
+  candidateHash: string,
+  now: number,
+): Statement {
+  return {
+    sql: `UPDATE verifications SET attempts = attempts + 1, updated_at = ?
+       WHERE id = ? AND app_id = ? AND status = ? AND expires_at > ? AND is_test = 0
+         AND code_hash IS NOT NULL AND code_hash <> ? AND attempts + 1 < max_attempts`,
+    parameters: [now, id, appId, VerificationStatus.PENDING, now, candidateHash],
+  };
+}
+
 export interface VerificationFilter {
   phone?: string;
   status?: VerificationStatus;
@@ -192,9 +207,10 @@ export class VerificationRepository {
    * hash of the code typed, computed before anything was read) is not the stored code of this
    * app's verification `id`, and the attempt cannot lock it out (pending, unexpired, not a test
    * number, a code sent, attempts to spare), the attempt is counted with `whenCounted` (writes
-   * guarded by {@link COUNTED_IN_PACKET}, e.g. its audit event). Then the row as the packet left
-   * it. `counted` false: nothing was written, and the row (null: no such verification) tells the
-   * caller what the check is (a right code, the last attempt, expired, not pending...).
+   * guarded by {@link COUNTED_IN_PACKET}, e.g. its audit event), and `counted` has the attempts as
+   * the packet left them. Otherwise nothing was written, and the row `read` (null: no such
+   * verification) tells the caller what the check is (a right code, the last attempt, expired,
+   * not pending...).
    */
   async countWrongCodeAndRead(
     appId: string,
@@ -202,17 +218,14 @@ export class VerificationRepository {
     candidateHash: string,
     now: number,
     whenCounted: Statement[],
-  ): Promise<{ verification: Verification | null; counted: boolean }> {
+  ): Promise<
+    { counted: Pick<Verification, 'attempts' | 'maxAttempts'> } | { read: Verification | null }
+  > {
     const manager = this.dataSource.manager;
-    const rows = await runTransactionInOnePacket(
+    const [row] = await runTransactionInOnePacket(
       this.dataSource,
       [
-        {
-          sql: `UPDATE verifications SET attempts = attempts + 1, updated_at = ?
-       WHERE id = ? AND app_id = ? AND status = ? AND expires_at > ? AND is_test = 0
-         AND code_hash IS NOT NULL AND code_hash <> ? AND attempts + 1 < max_attempts`,
-          parameters: [now, id, appId, VerificationStatus.PENDING, now, candidateHash],
-        },
+        countWrongCodeStatement(appId, id, candidateHash, now),
         { sql: 'SET @wv_counted = ROW_COUNT()', parameters: [] },
         ...whenCounted,
       ],
@@ -223,11 +236,31 @@ export class VerificationRepository {
         [id, appId],
       ),
     );
-    const [read] = hydrateEntities(manager, Verification, rows);
-    return {
-      verification: read?.entity ?? null,
-      counted: !!read && Number(read.row.wv_counted) === 1,
-    };
+    if (!row) return { read: null };
+    // Counted: the answer needs two numbers, not the whole entity (hydrating it costs more).
+    if (Number(row.wv_counted) === 1)
+      return { counted: { attempts: Number(row.attempts), maxAttempts: Number(row.max_attempts) } };
+    return { read: hydrateEntities(manager, Verification, [row])[0].entity };
+  }
+
+  /**
+   * SQLite (in-process: no round trips to save): the UPDATE of {@link countWrongCodeAndRead}, same
+   * conditions, in the caller's transaction, returning the attempts as it left them; null when it
+   * did not apply (the caller reads the row and decides).
+   */
+  async countWrongCode(
+    manager: EntityManager,
+    appId: string,
+    id: string,
+    candidateHash: string,
+    now: number,
+  ): Promise<Pick<Verification, 'attempts' | 'maxAttempts'> | null> {
+    const update = countWrongCodeStatement(appId, id, candidateHash, now);
+    const [counted] = (await manager.query(
+      `${update.sql} RETURNING attempts, max_attempts`,
+      update.parameters,
+    )) as { attempts: number; max_attempts: number }[];
+    return counted ? { attempts: counted.attempts, maxAttempts: counted.max_attempts } : null;
   }
 
   /** The attempts of verification `id` as a SQL expression, read where it is evaluated (e.g. later in a packet). */

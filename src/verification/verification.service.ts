@@ -228,9 +228,10 @@ export class VerificationService {
   }
 
   async check(app: App, id: string, code: string, actor: Actor): Promise<CheckResultDto> {
-    const first = await this.countWrongCodeInOnePacket(app, id, code, actor);
+    const first = await this.countWrongCodeFirst(app, id, code, actor);
     if (first?.counted) return this.metrics.countCheck(Promise.resolve(first.counted));
-    const verification = first ? first.verification : await this.findOrThrow(app, id);
+    const verification =
+      first?.verification === undefined ? await this.findOrThrow(app, id) : first.verification;
     if (!verification) throw notFound('Verification');
     return this.metrics.countCheck(this.checkVerification(app, verification, code, actor));
   }
@@ -462,42 +463,66 @@ export class VerificationService {
   }
 
   /**
-   * MySQL with a deterministic code hasher (the HMAC default): the check's first round trip counts
-   * a wrong code that cannot lock the verification out (so no counter, no webhook) with its
-   * `check.failed` event, in one transaction, and reads the row (countWrongCodeAndRead). `counted`:
-   * the answer; otherwise the row read (null: not found) for the general path, which decides
-   * everything else (a right code, the last attempt, expiry, not pending). Null when this does not
-   * apply (SQLite, bcrypt, an id that cannot be one).
+   * With a deterministic code hasher (the HMAC default), a check starts by counting a wrong code
+   * that cannot lock the verification out (so no counter, no webhook), with its `check.failed`
+   * event, without reading the row first: the hash of the typed code is compared in SQL. On MySQL
+   * that is one packet that also reads the row (countWrongCodeAndRead); on SQLite an UPDATE that
+   * returns the attempts it counted (in-process, nothing to save by reading along). `counted`: the
+   * answer. Otherwise the row as read (null: not found; undefined on SQLite: not read) for the
+   * general path, which decides everything else (a right code, the last attempt, expiry, not
+   * pending). Null when this does not apply (bcrypt, an id that cannot be one).
    */
-  private async countWrongCodeInOnePacket(
+  private async countWrongCodeFirst(
     app: App,
     id: string,
     code: string,
     actor: Actor,
-  ): Promise<{ counted: CheckResultDto | null; verification: Verification | null } | null> {
+  ): Promise<{ counted: CheckResultDto | null; verification?: Verification | null } | null> {
+    if (id.length > 36) return null;
     const candidateHash = this.hasher.predictableHash(id, code.trim());
-    if (!this.verifications.checksInOnePacket || !candidateHash || id.length > 36) return null;
+    if (!candidateHash) return null;
+    const now = this.clock.now();
+    const failed = { type: 'check.failed', appId: app.id, verificationId: id, actor };
+    let left: Pick<Verification, 'attempts' | 'maxAttempts'> | null;
+    if (this.verifications.checksInOnePacket) {
+      const first = await this.verifications.countWrongCodeAndRead(
+        app.id,
+        id,
+        candidateHash,
+        now,
+        this.audit.insertsWhere([failed], COUNTED_IN_PACKET, {
+          key: 'attempt',
+          value: this.verifications.attemptsOf(id),
+        }),
+      );
+      if ('read' in first) {
+        if (first.read) traceVerification(id);
+        return { counted: null, verification: first.read };
+      }
+      left = first.counted;
+    } else {
+      left = await this.dataSource.transaction(async (manager) => {
+        const after = await this.verifications.countWrongCode(
+          manager,
+          app.id,
+          id,
+          candidateHash,
+          now,
+        );
+        if (after)
+          await this.audit.record({ ...failed, data: { attempt: after.attempts } }, manager);
+        return after;
+      });
+      if (!left) return { counted: null };
+    }
     traceVerification(id);
-    const { verification, counted } = await this.verifications.countWrongCodeAndRead(
-      app.id,
-      id,
-      candidateHash,
-      this.clock.now(),
-      this.audit.insertsWhere(
-        [{ type: 'check.failed', appId: app.id, verificationId: id, actor }],
-        COUNTED_IN_PACKET,
-        { key: 'attempt', value: this.verifications.attemptsOf(id) },
-      ),
-    );
-    if (!verification || !counted) return { counted: null, verification };
     return {
       counted: {
         id,
         status: VerificationStatus.PENDING,
         valid: false,
-        attemptsRemaining: Math.max(0, verification.maxAttempts - verification.attempts),
+        attemptsRemaining: Math.max(0, left.maxAttempts - left.attempts),
       },
-      verification,
     };
   }
 
