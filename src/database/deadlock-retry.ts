@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 
@@ -31,7 +32,8 @@ export async function withDeadlockRetry<T>(work: () => Promise<T>): Promise<T> {
       return await work();
     } catch (error) {
       if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
-      await sleep(attempt * (2 + Math.random() * 8));
+      // A few milliseconds, different for each victim, so the two do not cross again at once.
+      await sleep(attempt * randomInt(2, 10));
     }
   }
 }
