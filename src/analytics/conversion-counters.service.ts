@@ -129,9 +129,10 @@ export class ConversionCounters {
     const status = known
       ? known.status
       : await this.repository.verificationStatus(manager, verificationId);
-    const counter = status ? SETTLED_COUNTER[status] : undefined;
+    if (!status) return;
+    const counter = SETTLED_COUNTER[status];
     if (!counter) return;
-    const flag = settledFlag(status!);
+    const flag = settledFlag(status);
     if (known) {
       await this.repository.countOnce(manager, verificationId, flag, counter);
       // Noted whether or not this call counted it (the guard only re-reads the code's counters).

@@ -16,10 +16,7 @@ import {
 import { execute, isUniqueViolation } from '../database/sql';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
 
-/**
- * The inbox of provider notifications. A row is inserted once per dedupe key (the unique index
- * decides, never a read first), then claimed with a lease by one worker at a time.
- */
+/** The lease claim of {@link InboxRepository.claim}, also sent in a packet by claimAndRead. */
 function claimStatement(id: string, now: number, leaseMs: number, leaseToken: string): Statement {
   return {
     sql: `UPDATE inbound_events SET locked_until = ?, lease_token = ?
@@ -28,6 +25,10 @@ function claimStatement(id: string, now: number, leaseMs: number, leaseToken: st
   };
 }
 
+/**
+ * The inbox of provider notifications. A row is inserted once per dedupe key (the unique index
+ * decides, never a read first), then claimed with a lease by one worker at a time.
+ */
 @Injectable()
 export class InboxRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
