@@ -282,9 +282,11 @@ describe('Delivery routing through Meta and Twilio (fake servers on 127.0.0.1)',
       await postStatus(res.body.delivery.messageId, phone, 'failed', [
         { code: 130429, title: 'Rate limit hit' },
       ]);
+      // The failed status is recorded first, then the retry is scheduled (delivery `queued`) in a
+      // transaction of its own: wait for the second, not just the error code of the first.
       const queued = await waitFor(async () => {
         const v = await read(id);
-        return v.delivery.errorCode === '130429' ? v : undefined;
+        return v.delivery.errorCode === '130429' && v.delivery.status === 'queued' ? v : undefined;
       });
       expect(queued.delivery).toMatchObject({ status: 'queued', messageId: null });
       expect(await stepRow(id)).toMatchObject({ reason: 'retry', next_step: 0 });
