@@ -31,7 +31,10 @@ describe('Statements per hot request', () => {
     await runner.release();
     const original = prototype.query;
     jest.spyOn(prototype, 'query').mockImplementation(function (this: QueryRunner, ...args) {
-      if (currentRequestId() !== undefined) counted.push(String(args[0]));
+      if (currentRequestId() !== undefined) {
+        counted.push(String(args[0]));
+        parameters.push((args[1] as unknown[] | undefined) ?? []);
+      }
       return original.apply(this, args);
     });
   });
@@ -40,7 +43,10 @@ describe('Statements per hot request', () => {
     await t.close();
   });
 
+  const parameters: unknown[][] = [];
+
   async function statementsOf(request: () => Promise<unknown>): Promise<string[]> {
+    parameters.length = 0;
     counted.length = 0;
     await request();
     return [...counted];
@@ -106,6 +112,53 @@ describe('Statements per hot request', () => {
       expect(right[1]).toMatch(
         /^START TRANSACTION;\nUPDATE verifications SET status = \?, approved_at[\s\S]*;\nSET @wv_approved = ROW_COUNT\(\);\nUPDATE conversion_marks [\s\S]* AND @wv_approved = 1;\nSET @wv_claimed = ROW_COUNT\(\);\nINSERT INTO conversion_counters [\s\S]*;\nINSERT INTO `audit_events`[\s\S]* WHERE @wv_approved = 1;\nCOMMIT;\nSELECT @wv_approved AS approved$/,
       );
+    }
+  });
+
+  it('confirms an inbound message with its arrival event in the approving transaction', async () => {
+    for (let round = 0; round < 2; round++) {
+      const phone = uniquePhone();
+      const created = await t.http
+        .post('/v1/verifications')
+        .set(tenant.auth)
+        .send({ flow: 'inbound', phone })
+        .expect(201);
+      // The sandbox processes the message inside its request, so every statement is counted.
+      const inbound = await statementsOf(() =>
+        t.http
+          .post('/v1/sandbox/inbound')
+          .set(tenant.auth)
+          .send({ from: phone, text: created.body.waMessage })
+          .expect(200),
+      );
+      if (round === 0) continue;
+      const approved = await t.http
+        .get(`/v1/verifications/${created.body.id}`)
+        .set(tenant.auth)
+        .expect(200);
+      expect(approved.body.status).toBe('approved');
+      // `inbound.received` is written once, with the approval, never as a statement of its own.
+      const receivedWrites = parameters.filter((values) => values.includes('inbound.received'));
+      expect(receivedWrites).toHaveLength(1);
+      const approving = inbound.findIndex((sql) =>
+        /UPDATE verifications SET status = \?, approved_at = \?, updated_at = \?, phone = COALESCE/.test(
+          sql,
+        ),
+      );
+      expect(parameters.indexOf(receivedWrites[0])).toBe(isMysql ? approving : approving - 1);
+      if (!isMysql) continue;
+      // MySQL: [BEGIN, the arrival, the conditional approval, its counter, `inbound.matched`
+      // guarded by it, COMMIT, did it approve?] in one round trip; the whole message in at most 8:
+      // stored, claimed and read, the sender counted, the token's verification and app looked up
+      // together, approved, the sandbox's reply row, the reply recorded, marked processed.
+      expect(inbound[approving]).toMatch(
+        /^START TRANSACTION;\nINSERT INTO `audit_events`[^;]*;\nUPDATE verifications SET status = \?[\s\S]*;\nSET @wv_approved = ROW_COUNT\(\);\n[\s\S]*INSERT INTO `audit_events`[\s\S]* WHERE @wv_approved = 1;\nCOMMIT;\nSELECT @wv_approved AS approved$/,
+      );
+      expect(inbound.length).toBeLessThanOrEqual(8);
+      // The token's verification and its app in one look-up.
+      expect(inbound.filter((sql) => /`apps`/.test(sql))).toEqual([
+        expect.stringMatching(/FROM `verifications` t JOIN `apps` u ON u\.id = t\.app_id/),
+      ]);
     }
   });
 });

@@ -4,7 +4,11 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
-import { insertEntitiesDeferred, insertEntityWhereStatement } from '../database/entity-sql';
+import {
+  insertEntitiesDeferred,
+  insertEntitiesStatement,
+  insertEntityWhereStatement,
+} from '../database/entity-sql';
 import { Statement } from '../database/pipelined-transactions';
 import { currentRequestId } from '../logging/request-context';
 import { AuditEvent } from './entities/audit-event.entity';
@@ -41,6 +45,19 @@ export class AuditService {
     event.data = requestId ? { ...entry.data, requestId } : (entry.data ?? null);
     event.createdAt = at;
     return event;
+  }
+
+  /** MySQL: the statement inserting `entries`, for a transaction sent in one packet (runTransactionInOnePacket). */
+  inserts(entries: AuditEntry[]): Statement[] {
+    if (entries.length === 0) return [];
+    const now = this.clock.now();
+    return [
+      insertEntitiesStatement(
+        this.dataSource.manager,
+        AuditEvent,
+        entries.map((entry) => this.build(entry, now)),
+      ),
+    ];
   }
 
   /**

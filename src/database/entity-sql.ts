@@ -18,6 +18,8 @@ interface TablePlan {
   selectList: string;
   /** The select list qualified with the alias `t`, for joins. */
   aliasedSelectList: string;
+  /** Per alias, the select list with each column named `<alias>__<column>` (findEntityPairs). */
+  prefixedSelectLists: Map<string, string>;
   table: string;
 }
 
@@ -40,6 +42,7 @@ function planOf(
       rowPlaceholders: `(${columns.map(() => '?').join(', ')})`,
       selectList: columns.map((column) => escape(column.databaseName)).join(', '),
       aliasedSelectList: columns.map((column) => `t.${escape(column.databaseName)}`).join(', '),
+      prefixedSelectLists: new Map(),
     };
     plans.set(metadata, plan);
   }
@@ -53,7 +56,7 @@ export async function insertEntities<T extends ObjectLiteral>(
   rows: T[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const { sql, parameters } = insertStatement(manager, target, rows);
+  const { sql, parameters } = insertEntitiesStatement(manager, target, rows);
   await query(manager, sql, parameters);
 }
 
@@ -68,7 +71,7 @@ export async function insertEntitiesDeferred<T extends ObjectLiteral>(
   rows: T[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const { sql, parameters } = insertStatement(manager, target, rows);
+  const { sql, parameters } = insertEntitiesStatement(manager, target, rows);
   await executeDeferred(manager, sql, parameters);
 }
 
@@ -86,7 +89,7 @@ export function insertEntityWhereStatement<T extends ObjectLiteral>(
   computed: Partial<Record<keyof T & string, Statement>> = {},
 ): Statement {
   const { plan } = planOf(manager, target);
-  const { parameters: values } = insertStatement(manager, target, [row]);
+  const { parameters: values } = insertEntitiesStatement(manager, target, [row]);
   const selected: string[] = [];
   const parameters: unknown[] = [];
   plan.columns.forEach((column, index) => {
@@ -100,11 +103,12 @@ export function insertEntityWhereStatement<T extends ObjectLiteral>(
   };
 }
 
-function insertStatement<T extends ObjectLiteral>(
+/** The INSERT of {@link insertEntities} as a statement, for a packet sent whole (runTransactionInOnePacket). */
+export function insertEntitiesStatement<T extends ObjectLiteral>(
   manager: EntityManager,
   target: EntityTarget<T>,
   rows: T[],
-): { sql: string; parameters: unknown[] } {
+): Statement {
   const { plan } = planOf(manager, target);
   const parameters: unknown[] = [];
   for (const row of rows) {
@@ -178,14 +182,60 @@ export function hydrateEntities<T extends ObjectLiteral>(
   return rows.map((row) => ({ entity: hydrate<T>(plan, metadata, row), row }));
 }
 
+/**
+ * `SELECT <T's columns>, <U's columns> FROM <T's table> t JOIN <U's table> u ON <on> WHERE <where>`
+ * (`t` and `u` the aliases to use in `on` and `where`): one round trip for a row and the row it
+ * belongs to. Each column is selected under its table's alias (`t__name`, `u__name`), so columns of
+ * the same name cannot clash.
+ */
+export async function findEntityPairs<T extends ObjectLiteral, U extends ObjectLiteral>(
+  manager: EntityManager,
+  first: EntityTarget<T>,
+  second: EntityTarget<U>,
+  sql: { on: string; where: string },
+  parameters: unknown[],
+): Promise<[T, U][]> {
+  const t = planOf(manager, first);
+  const u = planOf(manager, second);
+  const select = [
+    prefixedSelectList(manager, t.plan, 't'),
+    prefixedSelectList(manager, u.plan, 'u'),
+  ];
+  const rows = (await query(
+    manager,
+    `SELECT ${select.join(', ')} FROM ${t.plan.table} t JOIN ${u.plan.table} u ON ${sql.on} WHERE ${sql.where}`,
+    parameters,
+  )) as Record<string, unknown>[];
+  return rows.map((row) => [
+    hydrate<T>(t.plan, t.metadata, row, 't__'),
+    hydrate<U>(u.plan, u.metadata, row, 'u__'),
+  ]);
+}
+
+function prefixedSelectList(manager: EntityManager, plan: TablePlan, alias: string): string {
+  let list = plan.prefixedSelectLists.get(alias);
+  if (!list) {
+    const escape = (name: string): string => manager.connection.driver.escape(name);
+    list = plan.columns
+      .map(
+        (column) =>
+          `${alias}.${escape(column.databaseName)} AS ${escape(`${alias}__${column.databaseName}`)}`,
+      )
+      .join(', ');
+    plan.prefixedSelectLists.set(alias, list);
+  }
+  return list;
+}
+
 function hydrate<T extends ObjectLiteral>(
   plan: TablePlan,
   metadata: EntityMetadata,
   row: Record<string, unknown>,
+  prefix = '',
 ): T {
   const entity = metadata.create() as T;
   for (const column of plan.columns) {
-    const raw = row[column.databaseName];
+    const raw = row[prefix + column.databaseName];
     const value = column.transformer
       ? ApplyValueTransformers.transformFrom(column.transformer, raw)
       : raw;

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
 import { App } from '../apps/entities/app.entity';
-import { AuditService } from '../audit/audit.service';
+import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Actor } from '../auth/auth.types';
 import { Clock } from '../common/clock';
 import { DomainException, ErrorCode } from '../common/errors';
@@ -22,7 +22,11 @@ import { Verification } from '../verification/entities/verification.entity';
 import { findTokenInText, hashToken } from '../verification/inbound-token';
 import { renderMessage } from '../verification/messages';
 import { OtpGenerator } from '../verification/otp-generator';
-import { VerificationRepository } from '../verification/verification.repository';
+import {
+  APPROVED_IN_PACKET,
+  InboundSender,
+  VerificationRepository,
+} from '../verification/verification.repository';
 import {
   Channel,
   RESEND_COOLDOWN_MS,
@@ -145,21 +149,28 @@ export class InboundMessageHandler {
     }
 
     const token = event.text ? findTokenInText(event.text) : null;
-    const found = token ? await this.verifications.findByTokenHash(hashToken(token)) : null;
+    const found = token ? await this.inbox.findByTokenHashWithApp(hashToken(token)) : null;
     // A sandbox message is scoped to the app that injected it: another app's token is unknown to it.
-    const verification =
-      found && event.appId !== undefined && found.appId !== event.appId ? null : found;
-    const app = verification ? await this.inbox.findApp(verification.appId) : null;
-    if (firstAttempt) {
-      await this.audit.record({
-        type: 'inbound.received',
-        appId: app?.id ?? null,
-        verificationId: verification?.id ?? null,
-        actor,
-        data: { ...basics, hasToken: token !== null },
-      });
+    const known = found && event.appId !== undefined && found.app.id !== event.appId ? null : found;
+    const verification = known?.verification ?? null;
+    const app = known?.app ?? null;
+    const received: AuditEntry | null = firstAttempt
+      ? {
+          type: 'inbound.received',
+          appId: app?.id ?? null,
+          verificationId: verification?.id ?? null,
+          actor,
+          data: { ...basics, hasToken: token !== null },
+        }
+      : null;
+    const outcome = verification ? decideInboundOutcome(verification, sender, now) : null;
+    if (app && verification && verification.phone !== null && outcome?.kind === 'confirm') {
+      // The common case: the arrival is recorded in the transaction that approves.
+      await this.confirm({ app, verification, event, sender, actor }, false, received);
+      return;
     }
-    if (!verification || !app) {
+    if (received) await this.audit.record(received);
+    if (!verification || !app || !outcome) {
       await this.unmatched(
         event,
         sender,
@@ -171,7 +182,6 @@ export class InboundMessageHandler {
       return;
     }
     const matched: Matched = { app, verification, event, sender, actor };
-    const outcome = decideInboundOutcome(verification, sender, now);
     if ((outcome.kind === 'confirm' || outcome.kind === 'code') && verification.phone === null) {
       const refusal = await this.senderRefusal(app, sender, actor);
       if (refusal) return this.refuseSender(matched, refusal);
@@ -273,49 +283,67 @@ export class InboundMessageHandler {
     await this.resolve({ ...m, verification: fresh }, outcome, true);
   }
 
-  private async confirm(m: Matched, isRetry: boolean): Promise<void> {
+  /**
+   * Approves outright, with its counter, `inbound.matched` and the `verification.approved` webhook
+   * in the same transaction (on MySQL one packet, each guarded by the approval). `received`: the
+   * message's arrival event, recorded in that transaction whether or not it approves.
+   */
+  private async confirm(
+    m: Matched,
+    isRetry: boolean,
+    received: AuditEntry | null = null,
+  ): Promise<void> {
     const { app, verification, sender, actor, event } = m;
     const now = this.clock.now();
     const countryCode = sender.phone ? (normalisePhone(sender.phone)?.callingCode ?? null) : null;
-    const approved = await this.dataSource.transaction(async (manager) => {
-      if (
-        (await this.verifications.approveInbound(
-          manager,
-          verification.id,
-          sender.phone,
-          countryCode,
-          sender.waUserId,
-          now,
-        )) !== 1
-      )
-        return null;
-      await this.conversion.settled(
-        manager,
+    const recorded: InboundSender = { phone: sender.phone, countryCode, waUserId: sender.waUserId };
+    const settled = settledAs(verification, VerificationStatus.APPROVED);
+    const result: Verification = {
+      ...verification,
+      status: VerificationStatus.APPROVED,
+      approvedAt: now,
+      updatedAt: now,
+      phone: verification.phone ?? sender.phone,
+      countryCode: verification.countryCode ?? countryCode,
+      waUserId: sender.waUserId ?? verification.waUserId,
+    };
+    const arrival = received ? [received] : [];
+    const matched: AuditEntry = {
+      type: 'inbound.matched',
+      appId: app.id,
+      verificationId: verification.id,
+      actor,
+      data: { messageId: event.messageId, from: maskPhone(sender.phone), reply: 'confirm' },
+    };
+    let approved: Verification | null;
+    if (this.verifications.transitionsInOnePacket) {
+      const before = this.audit.inserts(arrival);
+      approved = (await this.verifications.approveInboundInOnePacket(
         verification.id,
-        settledAs(verification, VerificationStatus.APPROVED),
-      );
-      const result: Verification = {
-        ...verification,
-        status: VerificationStatus.APPROVED,
-        approvedAt: now,
-        updatedAt: now,
-        phone: verification.phone ?? sender.phone,
-        countryCode: verification.countryCode ?? countryCode,
-        waUserId: sender.waUserId ?? verification.waUserId,
-      };
-      await this.audit.record(
-        {
-          type: 'inbound.matched',
-          appId: app.id,
-          verificationId: verification.id,
-          actor,
-          data: { messageId: event.messageId, from: maskPhone(sender.phone), reply: 'confirm' },
-        },
-        manager,
-      );
-      await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
-      return result;
-    });
+        recorded,
+        now,
+        before,
+        [
+          ...this.conversion.settledWhere(verification.id, settled, APPROVED_IN_PACKET),
+          ...this.audit.insertsWhere([matched], APPROVED_IN_PACKET),
+          ...this.outbox.enqueueWhere(app, WebhookEventType.APPROVED, result, APPROVED_IN_PACKET),
+        ],
+      ))
+        ? result
+        : null;
+    } else {
+      approved = await this.dataSource.transaction(async (manager) => {
+        await this.audit.record(arrival, manager);
+        if (
+          (await this.verifications.approveInbound(manager, verification.id, recorded, now)) !== 1
+        )
+          return null;
+        await this.conversion.settled(manager, verification.id, settled);
+        await this.audit.record(matched, manager);
+        await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
+        return result;
+      });
+    }
     if (!approved) {
       if (!isRetry) await this.afterLostRace(m, 'confirm');
       return;

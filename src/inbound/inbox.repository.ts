@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity';
 import {
   findEntities,
+  findEntityPairs,
   hydrateEntities,
   insertEntities,
   selectEntitiesStatement,
@@ -14,6 +15,7 @@ import {
   Statement,
 } from '../database/pipelined-transactions';
 import { execute, isUniqueViolation } from '../database/sql';
+import { Verification } from '../verification/entities/verification.entity';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
 
 /** The lease claim of {@link InboxRepository.claim}, also sent in a packet by claimAndRead. */
@@ -150,6 +152,20 @@ export class InboxRepository {
         leaseToken,
       ],
     );
+  }
+
+  /** The inbound matcher's look-up: the verification by the unique `token_hash` index, with its app, in one round trip. */
+  async findByTokenHashWithApp(
+    tokenHash: string,
+  ): Promise<{ verification: Verification; app: App } | null> {
+    const [found] = await findEntityPairs(
+      this.dataSource.manager,
+      Verification,
+      App,
+      { on: 'u.id = t.app_id', where: 't.token_hash = ?' },
+      [tokenHash],
+    );
+    return found ? { verification: found[0], app: found[1] } : null;
   }
 
   async findApp(id: string): Promise<App | null> {

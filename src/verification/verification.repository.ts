@@ -47,6 +47,32 @@ function approveIfCodeMatchesStatement(id: string, codeHash: string, now: number
   };
 }
 
+/** Who confirmed an inbound verification: recorded where the verification had none yet. */
+export interface InboundSender {
+  phone: string | null;
+  countryCode: string | null;
+  waUserId: string | null;
+}
+
+function approveInboundStatement(id: string, sender: InboundSender, now: number): Statement {
+  return {
+    sql: `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?, phone = COALESCE(phone, ?),
+         country_code = COALESCE(country_code, ?), wa_user_id = COALESCE(?, wa_user_id)
+       WHERE id = ? AND status = ? AND expires_at > ?`,
+    parameters: [
+      VerificationStatus.APPROVED,
+      now,
+      now,
+      sender.phone,
+      sender.countryCode,
+      sender.waUserId,
+      id,
+      VerificationStatus.PENDING,
+      now,
+    ],
+  };
+}
+
 /** A wrong code that cannot lock out: counted when `candidateHash` is not the stored code of a pending, unexpired, non-test verification of the app, with attempts to spare. */
 function countWrongCodeStatement(
   appId: string,
@@ -112,14 +138,6 @@ export class VerificationRepository {
     });
   }
 
-  /** The inbound matcher's look-up: one row by the unique `token_hash` index, whatever the number pending. */
-  async findByTokenHash(tokenHash: string, manager?: EntityManager): Promise<Verification | null> {
-    const [found] = await findEntities(this.manager(manager), Verification, 'token_hash = ?', [
-      tokenHash,
-    ]);
-    return found ?? null;
-  }
-
   /** One page, newest first, keyset-paginated by id (ids are time-ordered). */
   async listForApp(appId: string, filter: VerificationFilter): Promise<Verification[]> {
     const query = this.dataSource
@@ -173,32 +191,43 @@ export class VerificationRepository {
   approveInbound(
     manager: EntityManager,
     id: string,
-    phone: string | null,
-    countryCode: string | null,
-    waUserId: string | null,
+    sender: InboundSender,
     now: number,
   ): Promise<number> {
-    return execute(
-      manager,
-      `UPDATE verifications SET status = ?, approved_at = ?, updated_at = ?, phone = COALESCE(phone, ?),
-         country_code = COALESCE(country_code, ?), wa_user_id = COALESCE(?, wa_user_id)
-       WHERE id = ? AND status = ? AND expires_at > ?`,
-      [
-        VerificationStatus.APPROVED,
-        now,
-        now,
-        phone,
-        countryCode,
-        waUserId,
-        id,
-        VerificationStatus.PENDING,
-        now,
-      ],
-    );
+    const approve = approveInboundStatement(id, sender, now);
+    return execute(manager, approve.sql, approve.parameters);
   }
 
-  /** MySQL: a check is one packet per transition ({@link countWrongCodeAndRead}, {@link approveInOnePacket}). */
-  get checksInOnePacket(): boolean {
+  /**
+   * MySQL: {@link approveInbound} as one transaction in one round trip: `before` (unconditional
+   * writes, e.g. the message's arrival event), the UPDATE, then `whenApproved` (writes guarded by
+   * {@link APPROVED_IN_PACKET}). True when this call approved it.
+   */
+  async approveInboundInOnePacket(
+    id: string,
+    sender: InboundSender,
+    now: number,
+    before: Statement[],
+    whenApproved: Statement[],
+  ): Promise<boolean> {
+    const [row] = await runTransactionInOnePacket(
+      this.dataSource,
+      [
+        ...before,
+        approveInboundStatement(id, sender, now),
+        { sql: 'SET @wv_approved = ROW_COUNT()', parameters: [] },
+        ...whenApproved,
+      ],
+      { sql: 'SELECT @wv_approved AS approved', parameters: [] },
+    );
+    return Number(row?.approved) === 1;
+  }
+
+  /**
+   * MySQL: a check is one packet per transition ({@link countWrongCodeAndRead},
+   * {@link approveInOnePacket}), an inbound confirmation one ({@link approveInboundInOnePacket}).
+   */
+  get transitionsInOnePacket(): boolean {
     return sendsPackets(this.dataSource);
   }
 

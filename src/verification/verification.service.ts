@@ -444,7 +444,7 @@ export class VerificationService {
       actor,
       data: { attempt: verification.attempts + 1, ...testNumberMark(verification) },
     };
-    if (this.verifications.checksInOnePacket) {
+    if (this.verifications.transitionsInOnePacket) {
       const approved = await this.verifications.approveInOnePacket(id, codeHash, now, [
         ...this.conversion.settledWhere(id, settled, APPROVED_IN_PACKET),
         ...this.audit.insertsWhere([entry], APPROVED_IN_PACKET),
@@ -484,7 +484,7 @@ export class VerificationService {
     const now = this.clock.now();
     const failed = { type: 'check.failed', appId: app.id, verificationId: id, actor };
     let left: Pick<Verification, 'attempts' | 'maxAttempts'> | null;
-    if (this.verifications.checksInOnePacket) {
+    if (this.verifications.transitionsInOnePacket) {
       const first = await this.verifications.countWrongCodeAndRead(
         app.id,
         id,
