@@ -53,65 +53,82 @@ describe('Statements per hot request', () => {
   }
 
   it('stays within its statement budget for create, GET, wrong check and right check', async () => {
+    // An app with a webhook URL: its approval writes the webhook built from the row read.
+    const hooked = await createTenant(t, { webhookUrl: 'http://127.0.0.1:9/hooks' });
     // Warm-up: the first request of a kind may read what later ones reuse.
     for (let round = 0; round < 2; round++) {
-      const phone = uniquePhone();
-      const create = await statementsOf(() =>
-        t.http.post('/v1/verifications').set(tenant.auth).send({ phone }).expect(201),
-      );
-      const id = (
-        await t.http.get('/v1/verifications').query({ phone }).set(tenant.auth).expect(200)
-      ).body.data[0].id as string;
-      const code = await sandboxCodeFor(t, tenant, phone);
-      const get = await statementsOf(() =>
-        t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200),
-      );
-      const wrong = await statementsOf(() =>
-        t.http
-          .post(`/v1/verifications/${id}/check`)
-          .set(tenant.auth)
-          .send({ code: code === '000000' ? '111111' : '000000' })
-          .expect(200),
-      );
-      const right = await statementsOf(() =>
-        t.http.post(`/v1/verifications/${id}/check`).set(tenant.auth).send({ code }).expect(200),
-      );
-      if (round === 0) continue;
-      // Create: a transaction storing the verification, its mark and counter and its audit event,
-      // the sandbox's own message row, then a transaction recording the send (message, sent
-      // counter, audit, delivery). The API key look-up is reused (API_KEY_CACHE_TTL).
-      expect(create.length).toBeLessThanOrEqual(14);
-      expect(get.length).toBeLessThanOrEqual(1);
-      // SQLite: BEGIN, the UPDATE counting a code whose hash is not the stored one (returning the
-      // attempts), audit, COMMIT; no read first.
-      expect(wrong.length).toBeLessThanOrEqual(4);
-      expect(wrong.some((sql) => /^SELECT/.test(sql))).toBe(false);
-      // That transaction (counting nothing), the read, then BEGIN, the conditional UPDATE, mark
-      // flag + counter upsert, audit, COMMIT.
-      expect(right.length).toBeLessThanOrEqual(10);
-      expect(right.filter((sql) => /SELECT status FROM verifications/.test(sql))).toEqual([]);
-      expect(wrong.some((sql) => /api_keys/.test(sql))).toBe(false);
-      if (!isMysql) continue;
-      // MySQL: a transaction's writes travel with its next statement that is read, at the latest
-      // with COMMIT (pipelined-transactions.ts), so these are round trips: create = the store-first
-      // transaction in one packet, the sandbox's message row, the send's outcome (its writes with
-      // the fenced UPDATE, then COMMIT); wrong check (one that cannot lock out) = one packet
-      // [BEGIN, UPDATE unless the code's hash is the stored one, audit guarded by it, COMMIT, the
-      // row]; right check = that packet (counting nothing: its read), then one more [BEGIN,
-      // UPDATE, then its counter and audit event guarded by it, COMMIT, did it approve?].
-      expect(create.length).toBeLessThanOrEqual(4);
-      expect(wrong.length).toBe(1);
-      expect(wrong[0]).toMatch(
-        /^START TRANSACTION;\nUPDATE verifications[\s\S]*code_hash <> \?[\s\S]*;\nSET @wv_counted = ROW_COUNT\(\);\nINSERT INTO `audit_events`[\s\S]*WHERE @wv_counted = 1;\nCOMMIT;\nSELECT [\s\S]*@wv_counted AS wv_counted FROM `verifications`/,
-      );
-      expect(right[0]).toEqual(wrong[0]);
-      expect(right.length).toBe(2);
-      expect(create[0]).toMatch(
-        /^START TRANSACTION;\nINSERT INTO `verifications`[\s\S]*INSERT INTO `audit_events`[\s\S]*;\nCOMMIT$/,
-      );
-      expect(right[1]).toMatch(
-        /^START TRANSACTION;\nUPDATE verifications SET status = \?, approved_at[\s\S]*;\nSET @wv_approved = ROW_COUNT\(\);\nUPDATE conversion_marks [\s\S]* AND @wv_approved = 1;\nSET @wv_claimed = ROW_COUNT\(\);\nINSERT INTO conversion_counters [\s\S]*;\nINSERT INTO `audit_events`[\s\S]* WHERE @wv_approved = 1;\nCOMMIT;\nSELECT @wv_approved AS approved$/,
-      );
+      for (const app of [tenant, hooked]) {
+        const phone = uniquePhone();
+        const create = await statementsOf(() =>
+          t.http.post('/v1/verifications').set(app.auth).send({ phone }).expect(201),
+        );
+        const id = (
+          await t.http.get('/v1/verifications').query({ phone }).set(app.auth).expect(200)
+        ).body.data[0].id as string;
+        const code = await sandboxCodeFor(t, app, phone);
+        const get = await statementsOf(() =>
+          t.http.get(`/v1/verifications/${id}`).set(app.auth).expect(200),
+        );
+        const wrong = await statementsOf(() =>
+          t.http
+            .post(`/v1/verifications/${id}/check`)
+            .set(app.auth)
+            .send({ code: code === '000000' ? '111111' : '000000' })
+            .expect(200),
+        );
+        const right = await statementsOf(() =>
+          t.http.post(`/v1/verifications/${id}/check`).set(app.auth).send({ code }).expect(200),
+        );
+        expect(
+          (await t.http.get(`/v1/verifications/${id}`).set(app.auth).expect(200)).body.status,
+        ).toBe('approved');
+        if (round === 0) continue;
+        // Create: a transaction storing the verification, its mark and counter and its audit
+        // event, the sandbox's own message row, then a transaction recording the send (message,
+        // sent counter, audit, delivery). The API key look-up is reused (API_KEY_CACHE_TTL).
+        expect(create.length).toBeLessThanOrEqual(14);
+        expect(get.length).toBeLessThanOrEqual(1);
+        // SQLite: BEGIN, the UPDATE counting a code whose hash is not the stored one (returning
+        // the attempts), audit, COMMIT; no read first.
+        expect(wrong.length).toBeLessThanOrEqual(4);
+        expect(wrong.some((sql) => /^SELECT/.test(sql))).toBe(false);
+        // That transaction (counting nothing), the read, then BEGIN, the conditional UPDATE, mark
+        // flag + counter upsert, audit, (the webhook row,) COMMIT.
+        expect(right.length).toBeLessThanOrEqual(app === hooked ? 11 : 10);
+        expect(right.filter((sql) => /SELECT status FROM verifications/.test(sql))).toEqual([]);
+        expect(wrong.some((sql) => /api_keys/.test(sql))).toBe(false);
+        if (!isMysql) continue;
+        // MySQL: a transaction's writes travel with its next statement that is read, at the
+        // latest with COMMIT (pipelined-transactions.ts), so these are round trips: create = the
+        // store-first transaction in one packet, the sandbox's message row, the send's outcome
+        // (its writes with the fenced UPDATE, then COMMIT); wrong check (one that cannot lock
+        // out) = one packet [BEGIN, UPDATE unless the code's hash is the stored one, audit
+        // guarded by it, COMMIT, the row].
+        expect(create.length).toBeLessThanOrEqual(4);
+        expect(create[0]).toMatch(
+          /^START TRANSACTION;\nINSERT INTO `verifications`[\s\S]*INSERT INTO `audit_events`[\s\S]*;\nCOMMIT$/,
+        );
+        expect(wrong.length).toBe(1);
+        expect(wrong[0]).toMatch(
+          /^START TRANSACTION;\nUPDATE verifications[\s\S]*code_hash <> \?[\s\S]*;\nSET @wv_counted = ROW_COUNT\(\);\nINSERT INTO `audit_events`[\s\S]*WHERE @wv_counted = 1;\nCOMMIT;\nSELECT [\s\S]*@wv_counted AS wv_counted FROM `verifications`/,
+        );
+        // The approval: [BEGIN, UPDATE, then its counter, audit event (and webhook row) guarded
+        // by it, COMMIT, did it approve?].
+        const approval =
+          /^START TRANSACTION;\nUPDATE verifications SET status = \?, approved_at[\s\S]*;\nSET @wv_approved = ROW_COUNT\(\);\nUPDATE conversion_marks [\s\S]* AND @wv_approved = 1;\nSET @wv_claimed = ROW_COUNT\(\);\nINSERT INTO conversion_counters [\s\S]*;\nINSERT INTO `audit_events`[\s\S]* WHERE @wv_approved = 1;\n(INSERT INTO `webhook_deliveries`[\s\S]* WHERE @wv_approved = 1;\n)?COMMIT;\nSELECT @wv_approved AS approved$/;
+        if (app === hooked) {
+          // The wrong-code packet (counting nothing: its read), then the approval with the
+          // webhook built from that row.
+          expect(right).toHaveLength(2);
+          expect(right[0]).toEqual(wrong[0]);
+          expect(right[1]).toMatch(approval);
+          expect(right[1]).toContain('INSERT INTO `webhook_deliveries`');
+        } else {
+          // The code this instance sent: straight to the approval, one round trip, no read.
+          expect(right).toHaveLength(1);
+          expect(right[0]).toMatch(approval);
+        }
+      }
     }
   });
 

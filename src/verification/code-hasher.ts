@@ -14,11 +14,15 @@ export abstract class CodeHasher {
    * can compare it without reading the row first; null otherwise.
    */
   abstract predictableHash(verificationId: string, code: string): string | null;
+  /** Whether {@link predictableHash} answers (a deterministic hasher). */
+  abstract readonly predictable: boolean;
 }
 
 /** Default: HMAC-SHA256 keyed with OTP_PEPPER (which never lives in the database). Fast, so fine on the hot path. */
 @Injectable()
 export class HmacCodeHasher extends CodeHasher {
+  readonly predictable = true;
+
   constructor(private readonly pepper: string) {
     super();
   }
@@ -44,6 +48,8 @@ export class HmacCodeHasher extends CodeHasher {
  */
 @Injectable()
 export class BcryptCodeHasher extends CodeHasher {
+  readonly predictable = false;
+
   constructor(
     private readonly pepper: string,
     private readonly cost: number,

@@ -15,6 +15,7 @@ import { DeliveryRouter } from './routing/delivery-router.service';
 import { DeliveryStepRepository } from './routing/delivery-step.repository';
 import { TestNumbers } from './test-numbers';
 import { VerificationController } from './verification.controller';
+import { RecentCodes } from './recent-codes';
 import { VerificationRepository } from './verification.repository';
 import { VerificationService } from './verification.service';
 
@@ -24,6 +25,7 @@ import { VerificationService } from './verification.service';
   providers: [
     VerificationService,
     VerificationRepository,
+    RecentCodes,
     CodeSender,
     IdempotencyService,
     InboundLinkService,

@@ -292,9 +292,12 @@ export class VerificationRepository {
     return counted ? { attempts: counted.attempts, maxAttempts: counted.max_attempts } : null;
   }
 
-  /** The attempts of verification `id` as a SQL expression, read where it is evaluated (e.g. later in a packet). */
-  attemptsOf(id: string): Statement {
-    return { sql: '(SELECT attempts FROM verifications WHERE id = ?)', parameters: [id] };
+  /** The attempts of verification `id` (plus `more`) as a SQL expression, read where it is evaluated (e.g. later in a packet). */
+  attemptsOf(id: string, more = 0): Statement {
+    return {
+      sql: `(SELECT attempts${more ? ` + ${Math.trunc(more)}` : ''} FROM verifications WHERE id = ?)`,
+      parameters: [id],
+    };
   }
 
   /**

@@ -27,6 +27,7 @@ import { Verification } from './entities/verification.entity';
 import { IdempotencyService } from './idempotency.service';
 import { InboundLinkService } from './inbound-link.service';
 import { OtpGenerator } from './otp-generator';
+import { RecentCodes } from './recent-codes';
 import { codeBinding, testNumberMark, TestNumbers } from './test-numbers';
 import { DeliveryPlan, planFrom } from './routing/delivery-plan';
 import {
@@ -67,6 +68,7 @@ export class VerificationService {
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly conversion: ConversionCounters,
+    private readonly recentCodes: RecentCodes,
   ) {}
 
   /**
@@ -197,6 +199,7 @@ export class VerificationService {
       throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', {
         extra: { id: verification.id },
       });
+    if (this.approvesRecentCodes) this.recentCodes.remember(verification);
     return this.view(app, {
       ...verification,
       deliveryChannel: outcome.channel,
@@ -228,7 +231,15 @@ export class VerificationService {
   }
 
   async check(app: App, id: string, code: string, actor: Actor): Promise<CheckResultDto> {
-    const first = await this.countWrongCodeFirst(app, id, code, actor);
+    // The hash of the code typed, when the hasher is deterministic (HMAC) and `id` can be one.
+    const candidateHash = id.length > 36 ? null : this.hasher.predictableHash(id, code.trim());
+    const approved = candidateHash
+      ? await this.approveRecentCode(app, id, candidateHash, actor)
+      : null;
+    if (approved) return this.metrics.countCheck(Promise.resolve(approved));
+    const first = candidateHash
+      ? await this.countWrongCodeFirst(app, id, candidateHash, actor)
+      : null;
     if (first?.counted) return this.metrics.countCheck(Promise.resolve(first.counted));
     const verification =
       first?.verification === undefined ? await this.findOrThrow(app, id) : first.verification;
@@ -311,6 +322,7 @@ export class VerificationService {
       return true;
     });
     if (!claimed) throw await this.resendRefusal(app, verification.id, now);
+    this.recentCodes.forget(verification.id);
     const fresh = (await this.verifications.findForApp(app.id, verification.id))!;
     const outcome = await this.sender.sendCode(app, fresh, code, plan, actor, {
       failVerificationOnError: false,
@@ -320,6 +332,7 @@ export class VerificationService {
       throw new DomainException(ErrorCode.DELIVERY_FAILED, 'No channel could deliver the code', {
         extra: { id: verification.id },
       });
+    if (this.approvesRecentCodes) this.recentCodes.remember(fresh);
     return this.view(app, {
       ...fresh,
       deliveryChannel: outcome.channel,
@@ -462,6 +475,53 @@ export class VerificationService {
     });
   }
 
+  /** Whether checks try {@link approveRecentCode} first (and sends remember their codes for it). */
+  private get approvesRecentCodes(): boolean {
+    return this.verifications.transitionsInOnePacket && this.hasher.predictable;
+  }
+
+  /**
+   * MySQL with the HMAC hasher: the codes this instance sent are remembered (RecentCodes), so a
+   * check whose code hashes to the one sent goes straight to the approval packet, with no
+   * speculative wrong-code packet and no read first: one round trip for a right code. The
+   * conditional UPDATE decides as ever; when it matches nothing (a resend elsewhere, an expiry, a
+   * race) the check takes the usual path, which counts a wrong code. An app with a webhook URL
+   * takes the usual path: the `verification.approved` payload is built from the row read.
+   */
+  private async approveRecentCode(
+    app: App,
+    id: string,
+    candidateHash: string,
+    actor: Actor,
+  ): Promise<CheckResultDto | null> {
+    if (!this.approvesRecentCodes || app.webhookUrl) return null;
+    const now = this.clock.now();
+    const recent = this.recentCodes.matching(app.id, id, candidateHash, now);
+    if (!recent) return null;
+    const succeeded: AuditEntry = {
+      type: 'check.succeeded',
+      appId: app.id,
+      verificationId: id,
+      actor,
+    };
+    const approved = await this.verifications.approveInOnePacket(id, recent.codeHash!, now, [
+      ...this.conversion.settledWhere(
+        id,
+        settledAs(recent, VerificationStatus.APPROVED),
+        APPROVED_IN_PACKET,
+      ),
+      ...this.audit.insertsWhere([succeeded], APPROVED_IN_PACKET, {
+        key: 'attempt',
+        value: this.verifications.attemptsOf(id, 1),
+      }),
+    ]);
+    this.recentCodes.forget(id);
+    if (!approved) return null;
+    traceVerification(id);
+    this.metrics.verificationCompleted(recent, VerificationStatus.APPROVED);
+    return { id, status: VerificationStatus.APPROVED, valid: true };
+  }
+
   /**
    * With a deterministic code hasher (the HMAC default), a check starts by counting a wrong code
    * that cannot lock the verification out (so no counter, no webhook), with its `check.failed`
@@ -470,17 +530,14 @@ export class VerificationService {
    * returns the attempts it counted (in-process, nothing to save by reading along). `counted`: the
    * answer. Otherwise the row as read (null: not found; undefined on SQLite: not read) for the
    * general path, which decides everything else (a right code, the last attempt, expiry, not
-   * pending). Null when this does not apply (bcrypt, an id that cannot be one).
+   * pending). `candidateHash`: the hash of the code typed (see check).
    */
   private async countWrongCodeFirst(
     app: App,
     id: string,
-    code: string,
+    candidateHash: string,
     actor: Actor,
-  ): Promise<{ counted: CheckResultDto | null; verification?: Verification | null } | null> {
-    if (id.length > 36) return null;
-    const candidateHash = this.hasher.predictableHash(id, code.trim());
-    if (!candidateHash) return null;
+  ): Promise<{ counted: CheckResultDto | null; verification?: Verification | null }> {
     const now = this.clock.now();
     const failed = { type: 'check.failed', appId: app.id, verificationId: id, actor };
     let left: Pick<Verification, 'attempts' | 'maxAttempts'> | null;
