@@ -195,7 +195,15 @@ describe('loadConfig', () => {
       host: 'db.internal',
       port: 3307,
       database: 'wa',
+      poolSize: 32,
     });
+    expect(
+      loadConfig({
+        DATA_DIR: dataDir(),
+        DATABASE_URL: 'mysql://u:p@db.internal/wa',
+        DATABASE_POOL_SIZE: '8',
+      }).database,
+    ).toMatchObject({ port: 3306, poolSize: 8 });
   });
 });
 

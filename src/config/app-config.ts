@@ -30,7 +30,18 @@ export type TrustProxySetting = boolean | number | string[];
 
 export type DatabaseConfig =
   | { type: 'sqlite'; file: string }
-  | { type: 'mysql'; url: string; host: string; port: number; database: string };
+  | {
+      type: 'mysql';
+      url: string;
+      host: string;
+      port: number;
+      database: string;
+      /** Connections of this instance's pool (DATABASE_POOL_SIZE), shared by requests and background work. */
+      poolSize: number;
+    };
+
+/** DATABASE_POOL_SIZE's default: MySQL connections per instance. */
+export const DEFAULT_DATABASE_POOL_SIZE = 32;
 
 export interface MetaConfig {
   apiBaseUrl: string;
@@ -276,7 +287,10 @@ class EnvReader {
   }
 }
 
-export function parseDatabaseUrl(value: string): DatabaseConfig {
+export function parseDatabaseUrl(
+  value: string,
+  poolSize = DEFAULT_DATABASE_POOL_SIZE,
+): DatabaseConfig {
   if (value.startsWith('sqlite:')) {
     const file = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (!file)
@@ -303,6 +317,7 @@ export function parseDatabaseUrl(value: string): DatabaseConfig {
       host: parsed.hostname,
       port: parsed.port ? Number(parsed.port) : 3306,
       database,
+      poolSize,
     };
   }
   throw new ConfigError('DATABASE_URL must start with sqlite: or mysql:// (MariaDB too)');
@@ -482,7 +497,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   // Fail closed: anything that is not explicitly development or test (staging, prod, a typo) is production.
   const isProduction = !['development', 'test'].includes(nodeEnv);
 
-  const database = parseDatabaseUrl(read.string('DATABASE_URL', 'sqlite:./data/wa-verify.sqlite'));
+  const database = parseDatabaseUrl(
+    read.string('DATABASE_URL', 'sqlite:./data/wa-verify.sqlite'),
+    read.int('DATABASE_POOL_SIZE', DEFAULT_DATABASE_POOL_SIZE, 2, 1000),
+  );
   const dataDir = resolve(
     read.raw('DATA_DIR') ??
       (database.type === 'sqlite' && database.file !== ':memory:'

@@ -7,8 +7,6 @@ import { MIGRATIONS } from './migrations';
 
 /** Longest wait for a new MariaDB connection (TCP connect and handshake). */
 export const MYSQL_CONNECT_TIMEOUT_MS = 2_000;
-/** Connections of one instance's MySQL pool (shared by requests and background work). */
-export const MYSQL_POOL_SIZE = 20;
 
 /** TypeORM options for the configured engine. `synchronize` stays off: the schema comes from migrations only. */
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
@@ -48,7 +46,7 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
     // value reaches SQL through `?` placeholders, never through string concatenation.
     multipleStatements: true,
     extra: {
-      connectionLimit: MYSQL_POOL_SIZE,
+      connectionLimit: database.poolSize,
       // mysql2 preallocates a 16 000-entry prepared-statement cache per connection (about 0.5 MB
       // each, 10 MB of a 55 MB heap with 20 connections, in a heap snapshot); TypeORM sends plain
       // queries, never prepared statements, so a small cache is plenty.

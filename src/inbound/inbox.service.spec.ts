@@ -8,7 +8,7 @@ import { InboxRepository } from './inbox.repository';
 import {
   dedupeKeyOf,
   INBOX_QUEUE_MAX,
-  INBOX_WORKERS,
+  inboxWorkers,
   inboxBackoffMs,
   InboxService,
   MAX_INBOX_ATTEMPTS,
@@ -71,7 +71,7 @@ describe('InboxService during a database outage', () => {
     } as unknown as InboxRepository;
     const failing = { handle: () => Promise.reject(handlerError) };
     const service = new InboxService(
-      { inboundRetryIntervalMs: 1000 } as AppConfig,
+      { inboundRetryIntervalMs: 1000, database: { type: 'sqlite', file: ':memory:' } } as AppConfig,
       inbox,
       failing as unknown as InboundMessageHandler,
       failing as unknown as DeliveryStatusHandler,
@@ -151,7 +151,7 @@ describe('InboxService under a burst of webhooks', () => {
       },
     };
     const service = new InboxService(
-      { inboundRetryIntervalMs: 1000, database: { type: database } } as AppConfig,
+      { inboundRetryIntervalMs: 1000, database: { type: database, poolSize: 20 } } as AppConfig,
       inbox.repository,
       handler as unknown as InboundMessageHandler,
       handler as unknown as DeliveryStatusHandler,
@@ -171,6 +171,14 @@ describe('InboxService under a burst of webhooks', () => {
     }));
   const actor = { type: 'provider', id: 'meta', ip: null } as never;
 
+  it('runs half the MySQL pool as workers (at least one), one on SQLite', () => {
+    const mysql = { type: 'mysql', url: '', host: '', port: 3306, database: 'wa' } as const;
+    expect(inboxWorkers({ ...mysql, poolSize: 32 })).toBe(16);
+    expect(inboxWorkers({ ...mysql, poolSize: 5 })).toBe(2);
+    expect(inboxWorkers({ ...mysql, poolSize: 2 })).toBe(1);
+    expect(inboxWorkers({ type: 'sqlite', file: ':memory:' })).toBe(1);
+  });
+
   it('processes a few events at a time, queues a bounded number and takes the rest from the table later', async () => {
     const { service, inbox, release, maxRunning } = burstService('mysql');
     const burst = INBOX_QUEUE_MAX + 300;
@@ -178,8 +186,8 @@ describe('InboxService under a burst of webhooks', () => {
       await service.accept(events(burst).slice(i, i + 100), actor);
     await new Promise((resolve) => setImmediate(resolve));
     // Unbounded, every accepted event started its own handler at once.
-    expect(maxRunning()).toBe(INBOX_WORKERS);
-    expect(service.backlog.workers).toBe(INBOX_WORKERS);
+    expect(maxRunning()).toBe(10);
+    expect(service.backlog.workers).toBe(10);
     expect(service.backlog.queued).toBeLessThanOrEqual(INBOX_QUEUE_MAX);
     release();
     for (let i = 0; i < 200 && inbox.processed() < burst; i++) {

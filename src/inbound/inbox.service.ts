@@ -16,13 +16,12 @@ import {
   runOutsideRequestContext,
 } from '../logging/request-context';
 import { newId } from '../common/ids';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, DatabaseConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { INBOX_LEASE_MS } from '../config/timeouts';
 import { ProviderEvent } from '../providers/messaging-provider';
 import { DeliveryStatusHandler, RetryLaterError } from './delivery-status.handler';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
-import { MYSQL_POOL_SIZE } from '../database/data-source-options';
 import { InboxRepository } from './inbox.repository';
 import { InboundMessageHandler } from './inbound-message.handler';
 
@@ -49,17 +48,19 @@ interface QueuedEvent {
 /** Batches one poll takes at most (the next poll continues), so a tick stays short whatever the backlog. */
 const MAX_BATCHES_PER_POLL = 10;
 /**
- * Events processed at once in the background per instance on MariaDB/MySQL: half the pool. Each
- * holds one or two pooled connections while it runs, so the workers can neither take the whole
- * pool from requests (the webhooks that bring the events among them) nor wait on one another for
- * a second connection; unbounded, a burst of webhooks queued thousands of
+ * Events processed at once in the background per instance on MariaDB/MySQL: half the pool
+ * (DATABASE_POOL_SIZE). Each holds one or two pooled connections while it runs, so the workers can
+ * neither take the whole pool from requests (the webhooks that bring the events among them) nor
+ * wait on one another for a second connection; unbounded, a burst of webhooks queued thousands of
  * handlers on the pool (its queue limit then refused the webhooks themselves with 503) and held
- * their payloads in memory. An event waits on about eight round trips and the reply's HTTP call,
- * so throughput is workers ÷ that latency until the CPU is the limit: 4 workers held a 2-core
- * machine at about 210 approvals/s with a third of its CPU idle (docs/benchmarks.md). SQLite has
- * one connection, whose transactions must not interleave: one worker there.
+ * their payloads in memory. An event waits on about seven round trips and the reply's HTTP call,
+ * so throughput is workers ÷ that latency until the CPU is the limit: 4 workers left a third of a
+ * 2-core machine idle in the inbound bench (docs/benchmarks.md). SQLite has one connection, whose
+ * transactions must not interleave: one worker there.
  */
-export const INBOX_WORKERS = MYSQL_POOL_SIZE / 2;
+export function inboxWorkers(database: DatabaseConfig): number {
+  return database.type === 'mysql' ? Math.max(1, Math.floor(database.poolSize / 2)) : 1;
+}
 /** New events waiting for a worker at most; beyond that they stay in the table for the poll. */
 export const INBOX_QUEUE_MAX = 1_000;
 export const MAX_INBOX_ATTEMPTS = 10;
@@ -112,7 +113,7 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly statuses: DeliveryStatusHandler,
     private readonly clock: Clock,
   ) {
-    this.maxWorkers = config.database?.type === 'mysql' ? INBOX_WORKERS : 1;
+    this.maxWorkers = inboxWorkers(config.database);
   }
 
   onApplicationBootstrap(): void {
