@@ -364,3 +364,72 @@ describe('Inbound verification through the sandbox', () => {
     expect(doc.paths['/v1/webhooks/twilio'].post).toBeDefined();
   });
 });
+
+describe('An inbound confirmation whose transaction fails', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    t = await startApp({ INBOUND_RETRY_INTERVAL: '100ms' });
+    tenant = await createTenant(t);
+  });
+  afterAll(async () => t.close());
+
+  async function auditTypes(id: string): Promise<string[]> {
+    const rows: { type: string }[] = await t.app
+      .get(DataSource)
+      .query('SELECT type FROM audit_events WHERE verification_id = ? ORDER BY id', [id]);
+    return rows.map((row) => row.type);
+  }
+
+  it('records the arrival once: on its own after the failure, not again when the retry approves', async () => {
+    const phone = uniquePhone();
+    const created = await t.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ flow: 'inbound', phone })
+      .expect(201);
+    const id = created.body.id as string;
+    // The database refuses this verification's approval (a real error inside the transaction).
+    const db = t.app.get(DataSource);
+    const trigger = `wv_refuse_${id.replace(/-/g, '').slice(-12)}`;
+    await db.query(
+      db.options.type === 'mysql'
+        ? `CREATE TRIGGER ${trigger} BEFORE UPDATE ON verifications FOR EACH ROW BEGIN
+             IF NEW.id = '${id}' AND NEW.status = 'approved' THEN
+               SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused for the test';
+             END IF;
+           END`
+        : `CREATE TRIGGER ${trigger} BEFORE UPDATE ON verifications
+           WHEN NEW.id = '${id}' AND NEW.status = 'approved'
+           BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`,
+    );
+    try {
+      await t.http
+        .post('/v1/sandbox/inbound')
+        .set(tenant.auth)
+        .send({ from: phone, text: created.body.waMessage })
+        .expect(200);
+      const read = await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200);
+      expect(read.body.status).toBe('pending');
+      expect(await auditTypes(id)).toEqual(['verification.created', 'inbound.received']);
+    } finally {
+      await db.query(`DROP TRIGGER ${trigger}`);
+    }
+    // The event waits for its retry: due now, the next poll takes it.
+    await db.query(
+      'UPDATE inbound_events SET next_attempt_at = 0 WHERE status = ? AND dedupe_key LIKE ? AND payload LIKE ?',
+      ['pending', 'sandbox:message:%', `%${phone}%`],
+    );
+    let status = 'pending';
+    for (let i = 0; i < 100 && status === 'pending'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = (await t.http.get(`/v1/verifications/${id}`).set(tenant.auth).expect(200)).body
+        .status;
+    }
+    expect(status).toBe('approved');
+    const types = await auditTypes(id);
+    expect(types.filter((type) => type === 'inbound.received')).toHaveLength(1);
+    expect(types.filter((type) => type === 'inbound.matched')).toHaveLength(1);
+  });
+});

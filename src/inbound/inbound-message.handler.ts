@@ -1,5 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConversionCounters, settledAs } from '../analytics/conversion-counters.service';
+import {
+  ConversionCounters,
+  SettledTransition,
+  settledAs,
+} from '../analytics/conversion-counters.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreationGuard } from '../abuse/creation-guard.service';
@@ -316,33 +320,14 @@ export class InboundMessageHandler {
       data: { messageId: event.messageId, from: maskPhone(sender.phone), reply: 'confirm' },
     };
     let approved: Verification | null;
-    if (this.verifications.transitionsInOnePacket) {
-      const before = this.audit.inserts(arrival);
-      approved = (await this.verifications.approveInboundInOnePacket(
-        verification.id,
-        recorded,
-        now,
-        before,
-        [
-          ...this.conversion.settledWhere(verification.id, settled, APPROVED_IN_PACKET),
-          ...this.audit.insertsWhere([matched], APPROVED_IN_PACKET),
-          ...this.outbox.enqueueWhere(app, WebhookEventType.APPROVED, result, APPROVED_IN_PACKET),
-        ],
-      ))
-        ? result
-        : null;
-    } else {
-      approved = await this.dataSource.transaction(async (manager) => {
-        await this.audit.record(arrival, manager);
-        if (
-          (await this.verifications.approveInbound(manager, verification.id, recorded, now)) !== 1
-        )
-          return null;
-        await this.conversion.settled(manager, verification.id, settled);
-        await this.audit.record(matched, manager);
-        await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
-        return result;
-      });
+    try {
+      approved = await this.approveInbound(m, recorded, now, settled, result, arrival, matched);
+    } catch (error) {
+      // The arrival went down with the transaction, and a retry is no longer the first attempt
+      // (it records no arrival): recorded on its own now. Unreachable database: this fails too,
+      // but then the attempt is not spent and the retry records it.
+      if (received) await this.audit.record(received).catch(() => undefined);
+      throw error;
     }
     if (!approved) {
       if (!isRetry) await this.afterLostRace(m, 'confirm');
@@ -351,6 +336,41 @@ export class InboundMessageHandler {
     // Counted with the country known at creation (ZZ without a phone), as the created series was.
     this.metrics.verificationCompleted(verification, VerificationStatus.APPROVED);
     await this.reply(m, approved, 'inboundConfirmed', MessagePurpose.CONFIRMATION);
+  }
+
+  /** The transaction of {@link confirm}: the verification as approved, or null when the conditional UPDATE matched nothing. */
+  private async approveInbound(
+    { app, verification }: Matched,
+    recorded: InboundSender,
+    now: number,
+    settled: SettledTransition,
+    result: Verification,
+    arrival: AuditEntry[],
+    matched: AuditEntry,
+  ): Promise<Verification | null> {
+    if (this.verifications.transitionsInOnePacket) {
+      const approved = await this.verifications.approveInboundInOnePacket(
+        verification.id,
+        recorded,
+        now,
+        this.audit.inserts(arrival),
+        [
+          ...this.conversion.settledWhere(verification.id, settled, APPROVED_IN_PACKET),
+          ...this.audit.insertsWhere([matched], APPROVED_IN_PACKET),
+          ...this.outbox.enqueueWhere(app, WebhookEventType.APPROVED, result, APPROVED_IN_PACKET),
+        ],
+      );
+      return approved ? result : null;
+    }
+    return this.dataSource.transaction(async (manager) => {
+      await this.audit.record(arrival, manager);
+      if ((await this.verifications.approveInbound(manager, verification.id, recorded, now)) !== 1)
+        return null;
+      await this.conversion.settled(manager, verification.id, settled);
+      await this.audit.record(matched, manager);
+      await this.outbox.enqueue(manager, app, WebhookEventType.APPROVED, result);
+      return result;
+    });
   }
 
   private async issueCode(m: Matched, isRetry: boolean): Promise<void> {
