@@ -1,7 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTenant, sandboxCodeFor, startApp, TestApp, uniquePhone } from './support/harness';
+import {
+  createTenant,
+  sandboxCodeFor,
+  startApp,
+  TestApp,
+  TestTenant,
+  uniquePhone,
+} from './support/harness';
 import { ageVerification } from './support/time-travel';
 
 /**
@@ -24,6 +31,22 @@ describe('Checking a code on the instance that sent it, or another', () => {
     await Promise.all([a?.close(), b?.close()]);
   });
 
+  /** A verification whose code instance `a` sent. */
+  async function sentByA(): Promise<{
+    tenant: TestTenant;
+    phone: string;
+    created: { body: { id: string } };
+  }> {
+    const tenant = await createTenant(a);
+    const phone = uniquePhone();
+    const created = await a.http
+      .post('/v1/verifications')
+      .set(tenant.auth)
+      .send({ phone })
+      .expect(201);
+    return { tenant, phone, created };
+  }
+
   async function checkEvents(
     t: TestApp,
     auth: Record<string, string>,
@@ -40,13 +63,7 @@ describe('Checking a code on the instance that sent it, or another', () => {
   }
 
   it('approves the right code after a wrong one, with the attempt number, one approval counted', async () => {
-    const tenant = await createTenant(a);
-    const phone = uniquePhone();
-    const created = await a.http
-      .post('/v1/verifications')
-      .set(tenant.auth)
-      .send({ phone })
-      .expect(201);
+    const { tenant, phone, created } = await sentByA();
     const id = created.body.id as string;
     const code = await sandboxCodeFor(a, tenant, phone);
     const wrong = await a.http
@@ -81,13 +98,7 @@ describe('Checking a code on the instance that sent it, or another', () => {
   });
 
   it('counts the old code as wrong after another instance resent a new one, then approves the new', async () => {
-    const tenant = await createTenant(a);
-    const phone = uniquePhone();
-    const created = await a.http
-      .post('/v1/verifications')
-      .set(tenant.auth)
-      .send({ phone })
-      .expect(201);
+    const { tenant, phone, created } = await sentByA();
     const id = created.body.id as string;
     const first = await sandboxCodeFor(a, tenant, phone);
     await ageVerification(a, id, 31_000);
@@ -115,13 +126,7 @@ describe('Checking a code on the instance that sent it, or another', () => {
   });
 
   it('approves on another instance than the one that sent the code', async () => {
-    const tenant = await createTenant(a);
-    const phone = uniquePhone();
-    const created = await a.http
-      .post('/v1/verifications')
-      .set(tenant.auth)
-      .send({ phone })
-      .expect(201);
+    const { tenant, phone, created } = await sentByA();
     const code = await sandboxCodeFor(a, tenant, phone);
     const res = await b.http
       .post(`/v1/verifications/${created.body.id}/check`)

@@ -175,16 +175,7 @@ export class VerificationRepository {
     now: number,
     whenApproved: Statement[],
   ): Promise<boolean> {
-    const [row] = await runTransactionInOnePacket(
-      this.dataSource,
-      [
-        approveIfCodeMatchesStatement(id, codeHash, now),
-        { sql: 'SET @wv_approved = ROW_COUNT()', parameters: [] },
-        ...whenApproved,
-      ],
-      { sql: 'SELECT @wv_approved AS approved', parameters: [] },
-    );
-    return Number(row?.approved) === 1;
+    return this.approveWith([], approveIfCodeMatchesStatement(id, codeHash, now), whenApproved);
   }
 
   /** Approves a pending verification outright (inbound `confirm`), recording the sender. */
@@ -210,11 +201,20 @@ export class VerificationRepository {
     before: Statement[],
     whenApproved: Statement[],
   ): Promise<boolean> {
+    return this.approveWith(before, approveInboundStatement(id, sender, now), whenApproved);
+  }
+
+  /** `before`, the approving UPDATE, `SET @wv_approved = ROW_COUNT()`, `whenApproved`: one transaction, one packet; did it approve? */
+  private async approveWith(
+    before: Statement[],
+    approve: Statement,
+    whenApproved: Statement[],
+  ): Promise<boolean> {
     const [row] = await runTransactionInOnePacket(
       this.dataSource,
       [
         ...before,
-        approveInboundStatement(id, sender, now),
+        approve,
         { sql: 'SET @wv_approved = ROW_COUNT()', parameters: [] },
         ...whenApproved,
       ],
