@@ -54,9 +54,9 @@ const MAX_BATCHES_PER_POLL = 10;
  * wait on one another for a second connection; unbounded, a burst of webhooks queued thousands of
  * handlers on the pool (its queue limit then refused the webhooks themselves with 503) and held
  * their payloads in memory. An event waits on about seven round trips and the reply's HTTP call,
- * so throughput is workers ÷ that latency until the CPU is the limit: 4 workers left a third of a
- * 2-core machine idle in the inbound bench (docs/benchmarks.md). SQLite has one connection, whose
- * transactions must not interleave: one worker there.
+ * so throughput is workers ÷ that latency until the CPU is the limit: with 4 workers a third or more
+ * of a 2-core machine sat idle while the inbound bench's backlog drained (docs/benchmarks.md).
+ * SQLite has one connection, whose transactions must not interleave: one worker there.
  */
 export function inboxWorkers(database: DatabaseConfig): number {
   return database.type === 'mysql' ? Math.max(1, Math.floor(database.poolSize / 2)) : 1;
