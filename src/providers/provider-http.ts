@@ -37,11 +37,19 @@ export class ProviderHttpClient {
     return this.request('GET', url, headers, null);
   }
 
+  /**
+   * One call. A keep-alive connection the server closed while idle is only found out when a request
+   * is written on it; a reset of a reused connection before any response is that race (the server
+   * did not take the request), so the call goes out once more on a new connection, as Node's HTTP
+   * guide advises. Without it a confirmation reply or a code was lost whenever the provider closed
+   * an idle connection. Any other failure is the caller's retryable DeliveryError.
+   */
   private request(
     method: 'GET' | 'POST',
     url: string,
     headers: Record<string, string>,
     payload: Buffer | null,
+    resent = false,
   ): Promise<ProviderHttpResponse> {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
@@ -58,7 +66,14 @@ export class ProviderHttpClient {
       );
       const timer = setTimeout(() => req.destroy(new TimeoutError()), this.timeoutMs);
       req.on('close', () => clearTimeout(timer));
-      req.on('error', (error) => reject(this.transportError(error)));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (!resent && req.reusedSocket && error.code === 'ECONNRESET') {
+          clearTimeout(timer);
+          resolve(this.request(method, url, headers, payload, true));
+          return;
+        }
+        reject(this.transportError(error));
+      });
       req.end(payload ?? undefined);
     });
   }
