@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
 import {
   ADMIN_KEY,
   createTenant,
+  e2eDatabaseUrl,
   sandboxCodeFor,
   startApp,
   TestApp,
@@ -398,9 +396,8 @@ describe('Conversion counters with two instances counting at once', () => {
   let t2: TestApp;
 
   beforeAll(async () => {
-    const databaseUrl =
-      process.env.E2E_DATABASE_URL ??
-      `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-analytics-')), 'db.sqlite')}`;
+    // One database for both: E2E_DATABASE_URL, else one new SQLite file.
+    const databaseUrl = e2eDatabaseUrl();
     t1 = await startApp(RELAXED_LIMITS, databaseUrl);
     t2 = await startApp(RELAXED_LIMITS, databaseUrl);
   });

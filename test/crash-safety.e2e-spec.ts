@@ -1,19 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
-import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import {
+  createTenant,
+  e2eDatabaseUrl,
+  startApp,
+  TestApp,
+  TestTenant,
+  uniquePhone,
+} from './support/harness';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { waitFor } from './support/wait';
-
-/** One database for both instances: E2E_DATABASE_URL, else one SQLite file. */
-function sharedDatabaseUrl(): string {
-  return (
-    process.env.E2E_DATABASE_URL ??
-    `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-crash-')), 'db.sqlite')}`
-  );
-}
 
 /**
  * Store first, then send: a creation is visible (delivery `queued`) before its code goes out, so a
@@ -35,7 +31,7 @@ describe('Creation stores the verification before sending the code', () => {
       appSecret: 'test-app-secret',
       verifyToken: 'test-verify-token',
     });
-    const databaseUrl = sharedDatabaseUrl();
+    const databaseUrl = e2eDatabaseUrl();
     t1 = await startApp({ ...env, META_TIMEOUT: '4s' }, databaseUrl);
     t2 = await startApp({ ...env, META_TIMEOUT: '4s' }, databaseUrl);
     tenant = await createTenant(t1);

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { FakeGraphServer } from './support/fake-graph-server';
 import { FakeTwilioServer } from './support/fake-twilio-server';
-import { createTenant, startApp, TestApp, TestTenant, uniquePhone } from './support/harness';
+import {
+  createTenant,
+  e2eDatabaseUrl,
+  startApp,
+  TestApp,
+  TestTenant,
+  uniquePhone,
+} from './support/harness';
 import { metaInboundText, metaSignature, postMetaWebhook } from './support/meta-notifications';
 import { metaWithTwilioSmsEnv } from './support/provider-env';
 import { waitFor } from './support/wait';
@@ -13,14 +17,6 @@ import { waitFor } from './support/wait';
 const PHONE_NUMBER_ID = '106540352242922';
 const APP_SECRET = 'meta-app-secret-0123456789';
 const digits = (phone: string): string => phone.replace(/^\+/, '');
-
-/** One database for both instances: E2E_DATABASE_URL, else one SQLite file. */
-function sharedDatabaseUrl(): string {
-  return (
-    process.env.E2E_DATABASE_URL ??
-    `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-inbox-')), 'db.sqlite')}`
-  );
-}
 
 /**
  * Two instances share one inbox. Both poll it while one of them also processes what it accepted, and
@@ -42,7 +38,7 @@ describe('Inbox shared by two instances', () => {
       { phoneNumberId: PHONE_NUMBER_ID, appSecret: APP_SECRET, verifyToken: 'verify-token' },
       { INBOUND_RETRY_INTERVAL: '50ms' },
     );
-    const databaseUrl = sharedDatabaseUrl();
+    const databaseUrl = e2eDatabaseUrl();
     t1 = await startApp(env, databaseUrl);
     t2 = await startApp(env, databaseUrl);
     tenant = await createTenant(t1, { brandName: 'Acme' });

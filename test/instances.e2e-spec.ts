@@ -1,12 +1,16 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { createServer, Server, Socket, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ExpirySweeper } from '../src/expiry/expiry-sweeper.service';
-import { ADMIN_KEY, createTenant, startApp, TestApp, uniquePhone } from './support/harness';
+import {
+  ADMIN_KEY,
+  createTenant,
+  e2eDatabaseUrl,
+  startApp,
+  TestApp,
+  uniquePhone,
+} from './support/harness';
 import { ageVerification } from './support/time-travel';
 
 /**
@@ -16,14 +20,6 @@ import { ageVerification } from './support/time-travel';
 const redisUrl = process.env.E2E_REDIS_URL;
 const describeWithRedis = redisUrl ? describe : describe.skip;
 const onMysql = (process.env.E2E_DATABASE_URL ?? '').startsWith('mysql');
-
-/** One database for both instances: E2E_DATABASE_URL, else one SQLite file. */
-function sharedDatabaseUrl(): string {
-  return (
-    process.env.E2E_DATABASE_URL ??
-    `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-instances-')), 'db.sqlite')}`
-  );
-}
 
 async function redisState(t: TestApp): Promise<string> {
   return (await t.http.get('/health/ready').expect(200)).body.checks.redis;
@@ -54,7 +50,7 @@ describeWithRedis('Two instances sharing one database and Redis', () => {
   let t2: TestApp;
 
   beforeAll(async () => {
-    const databaseUrl = sharedDatabaseUrl();
+    const databaseUrl = e2eDatabaseUrl();
     const env = { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: prefix };
     t1 = await startApp(env, databaseUrl);
     t2 = await startApp(env, databaseUrl);
@@ -142,7 +138,7 @@ describe('API keys cached by two instances', () => {
   let t2: TestApp;
 
   beforeAll(async () => {
-    const databaseUrl = sharedDatabaseUrl();
+    const databaseUrl = e2eDatabaseUrl();
     t1 = await startApp({ API_KEY_CACHE_TTL: '1s' }, databaseUrl);
     t2 = await startApp({ API_KEY_CACHE_TTL: '1s' }, databaseUrl);
   });

@@ -1,8 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   createTenant,
+  e2eDatabaseUrl,
   sandboxCodeFor,
   startApp,
   TestApp,
@@ -21,9 +19,8 @@ describe('Checking a code on the instance that sent it, or another', () => {
   let b: TestApp;
 
   beforeAll(async () => {
-    const databaseUrl =
-      process.env.E2E_DATABASE_URL ??
-      `sqlite:${join(mkdtempSync(join(tmpdir(), 'wa-verify-recent-')), 'db.sqlite')}`;
+    // One database for both: E2E_DATABASE_URL, else one new SQLite file.
+    const databaseUrl = e2eDatabaseUrl();
     a = await startApp({}, databaseUrl);
     b = await startApp({}, databaseUrl);
   });

@@ -11,7 +11,7 @@ export const PEPPER = 'test-pepper-0123456789abcdef';
 
 /**
  * The database the e2e suites run on: E2E_DATABASE_URL (e.g. a fresh MariaDB database made by
- * .ci/run), else a new SQLite file per suite.
+ * .ci/run), else a new SQLite file per call (pass one to several instances to share it).
  */
 export function e2eDatabaseUrl(): string {
   return (
