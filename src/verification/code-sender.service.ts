@@ -120,6 +120,7 @@ export class CodeSender {
   ): Promise<SendOutcome> {
     const text = renderMessage(verification.locale, 'otpCode', { code, brand: app.brandName });
     const delivery = await this.deliverAlongPlan(verification, code, text, plan);
+    const followUp = hasFollowUp(verification, plan, delivery, options, this.clock.now());
     const failed = await this.dataSource.transaction(async (manager) => {
       const result = await this.recordForExisting(
         manager,
@@ -129,6 +130,7 @@ export class CodeSender {
         actor,
         options.failVerificationOnError,
         plan.adHoc ? null : delivery.step,
+        followUp,
       );
       if (result.current) {
         await this.scheduleNext(manager, verification, code, plan, delivery, options.leaseToken);
@@ -199,7 +201,7 @@ export class CodeSender {
       );
     }
     await this.dataSource.transaction((manager) =>
-      this.recordForExisting(manager, app, verification, delivery, actor, false, null),
+      this.recordForExisting(manager, app, verification, delivery, actor, false, null, false),
     );
     return toOutcome(delivery);
   }
@@ -403,6 +405,9 @@ export class CodeSender {
    * conditional UPDATE of the verification by primary key, fenced by the code hash that was sent
    * (a resend that replaced the code in the meantime owns the delivery fields now). `current`: the
    * fence held (this code is still the verification's); `failed`: this made the verification `failed`.
+   * `followUp` false: the caller does nothing with `current` after a delivered code, so the UPDATE
+   * of a delivered code need not be answered before COMMIT (on MySQL it travels with it: one round
+   * trip per code sent instead of two) and `current` is then false.
    */
   private async recordForExisting(
     manager: EntityManager,
@@ -412,6 +417,7 @@ export class CodeSender {
     actor: Actor,
     failVerificationOnError: boolean,
     planStep: number | null,
+    followUp: boolean,
   ): Promise<{ current: boolean; failed: boolean }> {
     await this.recordMessage(manager, app, verification, delivery, actor, planStep);
     if (delivery.purpose !== MessagePurpose.CODE || !verification.codeHash)
@@ -439,6 +445,7 @@ export class CodeSender {
               errorCode,
             },
         now,
+        followUp || !delivery.ok,
       );
       return { current: written === 1, failed: false };
     }
@@ -575,6 +582,27 @@ export class CodeSender {
     const fresh = await this.verifications.findById(verificationId, manager);
     if (fresh) await this.outbox.enqueue(manager, app, WebhookEventType.DELIVERY_UPDATED, fresh);
   }
+}
+
+/**
+ * Whether anything follows a send's record that depends on its outcome (see `sendCode`): a lease to
+ * release, a next step or a retry to schedule, a workflow step to audit, an announcement. A plain
+ * code delivered with nothing scheduled has none.
+ */
+function hasFollowUp(
+  verification: Verification,
+  plan: DeliveryPlan,
+  delivery: Delivery,
+  options: SendCodeOptions,
+  now: number,
+): boolean {
+  return (
+    !delivery.ok ||
+    verification.workflow !== null ||
+    options.leaseToken !== undefined ||
+    !!options.announce ||
+    nextSchedule(plan, { step: delivery.step }, now) !== null
+  );
 }
 
 /** Throttled retries already made at `step`: the plan's count applies to its first step only. */

@@ -415,9 +415,11 @@ export class VerificationRepository {
   /**
    * The outcome of a send, only while `codeHash` is still the code that was sent (a resend may
    * have replaced it). `errorCode`: the provider's code of a failure in this send; otherwise an
-   * earlier one for the same code is kept (a new code clears it).
+   * earlier one for the same code is kept (a new code clears it). The rows it changed (0: the code
+   * was replaced); `answered` false: the caller needs no answer, so on MySQL inside a transaction it
+   * travels with the next statement, at the latest COMMIT (null).
    */
-  recordDelivery(
+  async recordDelivery(
     manager: EntityManager,
     id: string,
     codeHash: string,
@@ -429,23 +431,24 @@ export class VerificationRepository {
       errorCode: string | null;
     },
     now: number,
-  ): Promise<number> {
-    return execute(
-      manager,
-      `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?,
+    answered = true,
+  ): Promise<number | null> {
+    const sql = `UPDATE verifications SET delivery_channel = ?, delivery_status = ?, delivery_message_id = ?, delivery_error = ?,
          delivery_error_code = COALESCE(?, delivery_error_code), updated_at = ?
-       WHERE id = ? AND code_hash = ?`,
-      [
-        outcome.channel,
-        outcome.status,
-        outcome.messageId,
-        outcome.error ? outcome.error.slice(0, 255) : null,
-        outcome.errorCode,
-        now,
-        id,
-        codeHash,
-      ],
-    );
+       WHERE id = ? AND code_hash = ?`;
+    const parameters = [
+      outcome.channel,
+      outcome.status,
+      outcome.messageId,
+      outcome.error ? outcome.error.slice(0, 255) : null,
+      outcome.errorCode,
+      now,
+      id,
+      codeHash,
+    ];
+    if (answered) return execute(manager, sql, parameters);
+    await executeDeferred(manager, sql, parameters);
+    return null;
   }
 
   /**
