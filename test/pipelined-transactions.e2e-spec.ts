@@ -105,6 +105,23 @@ describe('Deferred writes in transactions', () => {
     expect(winners[0]).toMatchObject({ id, payload: '{"event":{}}', lockedUntil: now + 60_000 });
     expect(['lease-one', 'lease-two']).toContain(winners[0]!.leaseToken);
     expect(await inbox.claimAndRead(id, now + 1, 60_000, 'lease-three')).toBeNull();
+    // The holder renews its own lease under a new token; an old token holds nothing any more.
+    const holder = winners[0]!.leaseToken!;
+    expect(await inbox.claimAndRead(id, now + 2, 60_000, 'lease-four', 'lease-old')).toBeNull();
+    expect(await inbox.claimAndRead(id, now + 2, 60_000, 'lease-four', holder)).toMatchObject({
+      id,
+      leaseToken: 'lease-four',
+      lockedUntil: now + 60_002,
+    });
+    expect(await inbox.claimAndRead(id, now + 3, 60_000, 'lease-five', holder)).toBeNull();
+    // Given back (a shutdown with the event not started): anyone's claim takes it, with no token.
+    await inbox.releaseLeases([{ id, token: holder }]);
+    expect((await inbox.findById(id))!.leaseToken).toBe('lease-four');
+    await inbox.releaseLeases([{ id, token: 'lease-four' }]);
+    expect(await inbox.findById(id)).toMatchObject({ leaseToken: null, lockedUntil: null });
+    expect(await inbox.claimAndRead(id, now + 4, 60_000, 'lease-six')).toMatchObject({
+      leaseToken: 'lease-six',
+    });
   });
 
   it('runs a transaction again when MySQL picks it as a deadlock victim', async () => {

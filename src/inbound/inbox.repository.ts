@@ -18,12 +18,22 @@ import { execute, isUniqueViolation } from '../database/sql';
 import { Verification } from '../verification/entities/verification.entity';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
 
-/** The lease claim of {@link InboxRepository.claim}, also sent in a packet by claimAndRead. */
-function claimStatement(id: string, now: number, leaseMs: number, leaseToken: string): Statement {
+/**
+ * The lease claim of {@link InboxRepository.claim}, also sent in a packet by claimAndRead: on an
+ * unleased or expired lease, or on the lease `heldToken` the caller already holds (its row's
+ * lease from the insert).
+ */
+function claimStatement(
+  id: string,
+  now: number,
+  leaseMs: number,
+  leaseToken: string,
+  heldToken: string | null,
+): Statement {
   return {
     sql: `UPDATE inbound_events SET locked_until = ?, lease_token = ?
-       WHERE id = ? AND status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)`,
-    parameters: [now + leaseMs, leaseToken, id, InboundEventStatus.PENDING, now, now],
+       WHERE id = ? AND status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ? OR lease_token = ?)`,
+    parameters: [now + leaseMs, leaseToken, id, InboundEventStatus.PENDING, now, now, heldToken],
   };
 }
 
@@ -35,7 +45,10 @@ function claimStatement(id: string, now: number, leaseMs: number, leaseToken: st
 export class InboxRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Inserts the row; false when an event with the same dedupe key is already in the inbox. */
+  /**
+   * Inserts the row; false when an event with the same dedupe key is already in the inbox. A row
+   * inserted with a lease (`locked_until`, `lease_token`) belongs to its inserter until then.
+   */
   async insertIfNew(event: InboundEvent): Promise<boolean> {
     try {
       // Plain INSERT: TypeORM's insert reads the row back on MariaDB, a round trip per webhook.
@@ -72,21 +85,29 @@ export class InboxRepository {
    * this caller got it. Every later write of the attempt matches the token, so a worker whose lease
    * ran out (and was taken over) cannot overwrite the new holder's result.
    */
-  claim(id: string, now: number, leaseMs: number, leaseToken: string): Promise<number> {
-    const claim = claimStatement(id, now, leaseMs, leaseToken);
+  claim(
+    id: string,
+    now: number,
+    leaseMs: number,
+    leaseToken: string,
+    heldToken: string | null = null,
+  ): Promise<number> {
+    const claim = claimStatement(id, now, leaseMs, leaseToken, heldToken);
     return execute(this.dataSource.manager, claim.sql, claim.parameters);
   }
 
   /**
    * {@link claim}, then the event as claimed: null when another worker holds it (or it is done or
    * not due). On MySQL both statements go in one packet (one round trip); the read matches the
-   * lease token, so it returns the row only to the claim that took it.
+   * lease token, so it returns the row only to the claim that took it. `heldToken`: the lease the
+   * caller holds already (taken at insert), renewed under the new token.
    */
   async claimAndRead(
     id: string,
     now: number,
     leaseMs: number,
     leaseToken: string,
+    heldToken: string | null = null,
   ): Promise<InboundEvent | null> {
     const manager = this.dataSource.manager;
     const read = selectEntitiesStatement(
@@ -96,12 +117,26 @@ export class InboxRepository {
       [id, leaseToken],
     );
     if (sendsPackets(this.dataSource)) {
-      const claim = claimStatement(id, now, leaseMs, leaseToken);
+      const claim = claimStatement(id, now, leaseMs, leaseToken, heldToken);
       const rows = await runTransactionInOnePacket(this.dataSource, [claim], read);
       return hydrateEntities(manager, InboundEvent, rows)[0]?.entity ?? null;
     }
-    if ((await this.claim(id, now, leaseMs, leaseToken)) !== 1) return null;
+    if ((await this.claim(id, now, leaseMs, leaseToken, heldToken)) !== 1) return null;
     return this.findById(id);
+  }
+
+  /**
+   * Gives up leases still held under their tokens (taken at insert, the events not processed yet):
+   * the events are due again for any instance's poll at once.
+   */
+  async releaseLeases(leases: { id: string; token: string }[]): Promise<void> {
+    if (leases.length === 0) return;
+    await execute(
+      this.dataSource.manager,
+      `UPDATE inbound_events SET locked_until = NULL, lease_token = NULL
+       WHERE status = ? AND (${leases.map(() => '(id = ? AND lease_token = ?)').join(' OR ')})`,
+      [InboundEventStatus.PENDING, ...leases.flatMap((lease) => [lease.id, lease.token])],
+    );
   }
 
   /** Done, under the lease: the payload is replaced by its redacted form (no message text kept once processed). */

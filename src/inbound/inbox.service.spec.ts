@@ -12,7 +12,9 @@ import {
   inboxBackoffMs,
   InboxService,
   MAX_INBOX_ATTEMPTS,
+  BORN_LEASE_GRACE_MS,
 } from './inbox.service';
+import { INBOX_LEASE_MS } from '../config/timeouts';
 
 describe('inbox', () => {
   it('keys a message by provider and id, a status by provider, id and status', () => {
@@ -106,23 +108,42 @@ describe('InboxService under a burst of webhooks', () => {
   /** An inbox table in memory with the repository's semantics (due, unleased, lease by token). */
   function memoryInbox() {
     const rows = new Map<string, Record<string, unknown>>();
+    const unleased = (row: Record<string, unknown>, now: number) =>
+      row.leaseToken === null || (row.lockedUntil as number) < now;
+    const claims: { id: string; heldToken: string | null }[] = [];
     const repository = {
       insertIfNew: (row: Record<string, unknown>) => {
         rows.set(row.id as string, { ...row });
         return Promise.resolve(true);
       },
-      findDueIds: (_now: number, limit: number) =>
+      findDueIds: (now: number, limit: number) =>
         Promise.resolve(
           [...rows.values()]
-            .filter((row) => row.status === 'pending' && row.leaseToken === null)
+            .filter((row) => row.status === 'pending' && unleased(row, now))
             .slice(0, limit)
             .map((row) => row.id as string),
         ),
-      claimAndRead: (id: string, _now: number, _leaseMs: number, token: string) => {
+      claimAndRead: (
+        id: string,
+        now: number,
+        leaseMs: number,
+        token: string,
+        heldToken: string | null = null,
+      ) => {
+        claims.push({ id, heldToken });
         const row = rows.get(id)!;
-        if (row.status !== 'pending' || row.leaseToken !== null) return Promise.resolve(null);
-        row.leaseToken = token;
+        if (row.status !== 'pending' || !(unleased(row, now) || row.leaseToken === heldToken))
+          return Promise.resolve(null);
+        Object.assign(row, { leaseToken: token, lockedUntil: now + leaseMs });
         return Promise.resolve({ ...row });
+      },
+      releaseLeases: (leases: { id: string; token: string }[]) => {
+        for (const { id, token } of leases) {
+          const row = rows.get(id)!;
+          if (row.status === 'pending' && row.leaseToken === token)
+            Object.assign(row, { leaseToken: null, lockedUntil: null });
+        }
+        return Promise.resolve();
       },
       markProcessed: (id: string, token: string) => {
         const row = rows.get(id)!;
@@ -133,7 +154,7 @@ describe('InboxService under a burst of webhooks', () => {
       recordFailure: () => Promise.resolve(1),
     };
     const processed = () => [...rows.values()].filter((row) => row.status === 'processed').length;
-    return { repository: repository as unknown as InboxRepository, processed };
+    return { repository: repository as unknown as InboxRepository, processed, rows, claims };
   }
 
   function burstService(database: 'mysql' | 'sqlite') {
@@ -222,6 +243,70 @@ describe('InboxService under a burst of webhooks', () => {
     }
     expect(seen).toEqual(['req-a', 'req-a', 'req-b']);
     await service.onModuleDestroy();
+  });
+
+  /** One worker (SQLite) whose handler waits for `release`, on a clock the test moves. */
+  function gatedService() {
+    const inbox = memoryInbox();
+    const clock = { now: 1_000 };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handler = { handle: () => gate };
+    const service = new InboxService(
+      { inboundRetryIntervalMs: 1000, database: { type: 'sqlite' } } as AppConfig,
+      inbox.repository,
+      handler as unknown as InboundMessageHandler,
+      handler as unknown as DeliveryStatusHandler,
+      { now: () => clock.now } as Clock,
+    );
+    const settle = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setImmediate(r));
+    };
+    return { service, inbox, clock, release, settle };
+  }
+
+  it('inserts what it queues already leased to itself and processes it without a claim', async () => {
+    const { service, inbox, clock, release, settle } = gatedService();
+    await service.accept(events(2), actor);
+    const rows = [...inbox.rows.values()];
+    expect(rows.map((row) => row.lockedUntil)).toEqual(
+      rows.map(() => clock.now + INBOX_LEASE_MS + BORN_LEASE_GRACE_MS),
+    );
+    expect(rows.every((row) => typeof row.leaseToken === 'string')).toBe(true);
+    // Not due for any poll while the lease holds.
+    expect(await inbox.repository.findDueIds(clock.now, 10)).toEqual([]);
+    release();
+    await settle(() => inbox.processed() === 2);
+    expect(inbox.processed()).toBe(2);
+    expect(inbox.claims).toEqual([]);
+    await service.onModuleDestroy();
+  });
+
+  it('claims an event that waited in the queue past the grace, renewing its own lease', async () => {
+    const { service, inbox, clock, release, settle } = gatedService();
+    await service.accept(events(2), actor);
+    const second = [...inbox.rows.values()][1];
+    const born = second.leaseToken;
+    // The first event holds the only worker past the second one's grace.
+    clock.now += BORN_LEASE_GRACE_MS + 1;
+    release();
+    await settle(() => inbox.processed() === 2);
+    expect(inbox.processed()).toBe(2);
+    expect(inbox.claims).toEqual([{ id: second.id, heldToken: born }]);
+    await service.onModuleDestroy();
+  });
+
+  it('hands back at shutdown the leases of events it had not started', async () => {
+    const { service, inbox, clock, release, settle } = gatedService();
+    await service.accept(events(3), actor);
+    await settle(() => service.backlog.queued === 2);
+    const stopped = service.onModuleDestroy();
+    release();
+    await stopped;
+    const rows = [...inbox.rows.values()];
+    expect(rows.map((row) => row.status)).toEqual(['processed', 'pending', 'pending']);
+    // Due at once for another instance's poll, not when the lease would have run out.
+    expect(await inbox.repository.findDueIds(clock.now, 10)).toEqual([rows[1].id, rows[2].id]);
   });
 
   it('never interleaves two events on SQLite (one connection)', async () => {

@@ -40,11 +40,30 @@ export interface AcceptedEvents {
 
 const BATCH = 20;
 
+/**
+ * The lease an event is inserted with when it goes straight to this instance's queue, and what the
+ * worker needs of it (it is not read back).
+ */
+interface BornLease {
+  token: string;
+  /** Until then the lease covers a whole processing ({@link INBOX_LEASE_MS}): no claim needed. */
+  usableUntil: number;
+  payload: InboxPayload;
+}
+
 interface QueuedEvent {
   id: string;
   reqId?: string;
   trace: TraceContext;
+  born?: BornLease;
 }
+
+/**
+ * How long an event inserted with its lease may wait in the queue and still be processed without a
+ * claim: its lease is {@link INBOX_LEASE_MS} plus this, so what is left of it covers a whole
+ * processing, as a fresh claim's does. Past it (a long backlog) the worker claims it as usual.
+ */
+export const BORN_LEASE_GRACE_MS = 10_000;
 /** Batches one poll takes at most (the next poll continues), so a tick stays short whatever the backlog. */
 const MAX_BATCHES_PER_POLL = 10;
 /**
@@ -53,7 +72,7 @@ const MAX_BATCHES_PER_POLL = 10;
  * neither take the whole pool from requests (the webhooks that bring the events among them) nor
  * wait on one another for a second connection; unbounded, a burst of webhooks queued thousands of
  * handlers on the pool (its queue limit then refused the webhooks themselves with 503) and held
- * their payloads in memory. An event waits on about seven round trips and the reply's HTTP call,
+ * their payloads in memory. An event waits on about six round trips and the reply's HTTP call,
  * so throughput is workers ÷ that latency until the CPU is the limit: with 4 workers a third or more
  * of a 2-core machine sat idle while the inbound bench's backlog drained (docs/benchmarks.md).
  * SQLite has one connection, whose transactions must not interleave: one worker there.
@@ -104,6 +123,8 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly maxWorkers: number;
   /** Some accepted events did not fit the queue: workers refill it from the table when it runs dry. */
   private overflowed = false;
+  /** Places in the queue taken by events being inserted (see accept). */
+  private reserved = 0;
   private refilling = false;
 
   constructor(
@@ -128,22 +149,54 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await Promise.allSettled([...this.inFlight]);
+    // Events still queued here hold the lease they were inserted with: hand them to the other
+    // instances (or the next start) now rather than when the lease runs out.
+    await this.releaseBornLeases(this.queue.splice(0));
+  }
+
+  /** Gives back the leases `events` were inserted with (they will not be processed here). */
+  private async releaseBornLeases(events: { id: string; born?: BornLease }[]): Promise<void> {
+    const leases = events.flatMap(({ id, born }) => (born ? [{ id, token: born.token }] : []));
+    if (leases.length === 0) return;
+    await this.inbox
+      .releaseLeases(leases)
+      .catch((error: unknown) =>
+        this.failures.report('Inbox leases not released at shutdown', error),
+      );
   }
 
   /**
    * Stores the events and queues the new ones for the background workers (provider webhooks answer
-   * at once). When the queue is full they wait in the table, due now, for the next poll.
+   * at once). An event that fits the queue is inserted already leased to this instance, so its
+   * worker skips the claim (one round trip per event); if the instance dies first, the event waits
+   * for the lease to run out (INBOX_LEASE_MS plus BORN_LEASE_GRACE_MS), as a claimed one does. When
+   * the queue is full the rest wait in the table, due now and unleased, for the next poll.
    */
   async accept(events: ProviderEvent[], actor: Actor): Promise<AcceptedEvents> {
-    const accepted = await this.store(events, actor);
+    // Places in the queue are reserved before the inserts, so concurrent webhooks cannot overfill it.
+    const room = this.stopping
+      ? 0
+      : Math.min(events.length, Math.max(0, INBOX_QUEUE_MAX - this.queue.length - this.reserved));
+    this.reserved += room;
+    let stored: Awaited<ReturnType<InboxService['store']>>;
+    try {
+      stored = await this.store(events, actor, room);
+    } finally {
+      this.reserved -= room;
+    }
+    if (this.stopping) {
+      // Shut down while these were inserted: no worker here will take them.
+      await this.releaseBornLeases(stored.rows);
+      return { ids: stored.rows.map((row) => row.id), duplicates: stored.duplicates };
+    }
     const reqId = currentRequestId();
     const trace = traceContext.active();
-    for (const id of accepted.ids) {
-      if (this.queue.length >= INBOX_QUEUE_MAX) {
+    for (const { id, born } of stored.rows) {
+      if (!born) {
         this.overflowed = true;
-        break;
+        continue;
       }
-      this.queue.push({ id, reqId, trace });
+      this.queue.push({ id, reqId, trace, born });
     }
     while (this.workers < this.maxWorkers && this.queue.length > 0) {
       this.workers += 1;
@@ -154,7 +207,7 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
         }),
       );
     }
-    return accepted;
+    return { ids: stored.rows.map((row) => row.id), duplicates: stored.duplicates };
   }
 
   /** Work on the queue and its size, for tests and diagnostics. */
@@ -167,11 +220,11 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
       const next = this.queue.shift() ?? (await this.refill());
       if (next === undefined) return;
       try {
-        const { id, reqId, trace } = next;
+        const { id, reqId, trace, born } = next;
         await traceContext.with(trace, () =>
           reqId === undefined
-            ? this.processOne(id)
-            : runInRequestContext({ reqId }, () => this.processOne(id)),
+            ? this.processOne(id, born)
+            : runInRequestContext({ reqId }, () => this.processOne(id, born)),
         );
       } catch (error) {
         // The event stays pending (its lease runs out): a later poll retries it.
@@ -186,9 +239,12 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Stores the events and processes the new ones before returning (the sandbox shows the result at once). */
   async acceptAndProcess(events: ProviderEvent[], actor: Actor): Promise<AcceptedEvents> {
-    const accepted = await this.store(events, actor);
-    await this.processAll(accepted.ids);
-    return accepted;
+    const stored = await this.store(events, actor, events.length);
+    for (const { id, born } of stored.rows) {
+      if (this.stopping) break;
+      await this.processOne(id, born);
+    }
+    return { ids: stored.rows.map((row) => row.id), duplicates: stored.duplicates };
   }
 
   /** After an overflow: the next due events from the table into the empty queue (one worker at a time). */
@@ -226,30 +282,40 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async store(events: ProviderEvent[], actor: Actor): Promise<AcceptedEvents> {
-    const ids: string[] = [];
+  /** Inserts the events; the first `leased` new ones with a lease for this instance (see accept). */
+  private async store(
+    events: ProviderEvent[],
+    actor: Actor,
+    leased: number,
+  ): Promise<{ rows: { id: string; born?: BornLease }[]; duplicates: number }> {
+    const rows: { id: string; born?: BornLease }[] = [];
     let duplicates = 0;
     for (const event of events) {
       const now = this.clock.now();
+      const payload: InboxPayload = { event, actor };
+      const born: BornLease | undefined =
+        rows.length < leased
+          ? { token: newLeaseToken(), usableUntil: now + BORN_LEASE_GRACE_MS, payload }
+          : undefined;
       const row: InboundEvent = {
         id: newId(),
         provider: event.provider,
         kind: event.kind,
         dedupeKey: dedupeKeyOf(event),
-        payload: JSON.stringify({ event, actor } satisfies InboxPayload),
+        payload: JSON.stringify(payload),
         status: InboundEventStatus.PENDING,
         attempts: 0,
         nextAttemptAt: now,
-        lockedUntil: null,
-        leaseToken: null,
+        lockedUntil: born ? now + INBOX_LEASE_MS + BORN_LEASE_GRACE_MS : null,
+        leaseToken: born?.token ?? null,
         lastError: null,
         createdAt: now,
         processedAt: null,
       };
-      if (await this.inbox.insertIfNew(row)) ids.push(row.id);
+      if (await this.inbox.insertIfNew(row)) rows.push({ id: row.id, born });
       else duplicates += 1;
     }
-    return { ids, duplicates };
+    return { rows, duplicates };
   }
 
   /** The ids by as many workers as the engine allows (each event still claimed under its own lease). */
@@ -262,29 +328,21 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  private async processAll(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      if (this.stopping) return;
-      await this.processOne(id);
-    }
-  }
-
   /**
    * Claims the event under a fresh lease token (or leaves it to whoever holds it) and processes it
-   * once. The outcome is written only while the token still holds the lease: a worker that overran
-   * its lease (and was taken over) writes nothing.
+   * once. An event inserted with its lease (`born`) and picked up within the grace is processed
+   * under that lease without a claim; picked up later, it is claimed like any other (its own lease
+   * renewed). The outcome is written only while the token still holds the lease: a worker that
+   * overran its lease (and was taken over) writes nothing.
    */
-  private async processOne(id: string): Promise<void> {
-    const lease = randomBytes(16).toString('hex');
-    const row = await this.inbox.claimAndRead(id, this.clock.now(), INBOX_LEASE_MS, lease);
-    if (!row || row.leaseToken !== lease) return;
-    let payload: InboxPayload;
-    try {
-      payload = JSON.parse(row.payload) as InboxPayload;
-    } catch {
-      await this.inbox.recordFailure(id, lease, row.attempts + 1, 'unreadable payload', null, '{}');
-      return;
-    }
+  private async processOne(id: string, born?: BornLease): Promise<void> {
+    const claimed =
+      born && this.clock.now() <= born.usableUntil
+        ? { lease: born.token, attempts: 0, kind: born.payload.event.kind, payload: born.payload }
+        : await this.claim(id, born?.token ?? null);
+    if (!claimed) return;
+    const { lease, payload } = claimed;
+    const row = { kind: claimed.kind, attempts: claimed.attempts };
     let written: number;
     try {
       if (payload.event.kind === 'message')
@@ -321,6 +379,29 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(`Inbox event ${id}: lease lost while processing; result not recorded`);
   }
 
+  /** The claim of an event (null: someone else holds it, or its payload is unreadable and it failed). */
+  private async claim(
+    id: string,
+    heldToken: string | null,
+  ): Promise<{ lease: string; attempts: number; kind: string; payload: InboxPayload } | null> {
+    const lease = newLeaseToken();
+    const row = await this.inbox.claimAndRead(
+      id,
+      this.clock.now(),
+      INBOX_LEASE_MS,
+      lease,
+      heldToken,
+    );
+    if (!row || row.leaseToken !== lease) return null;
+    try {
+      const payload = JSON.parse(row.payload) as InboxPayload;
+      return { lease, attempts: row.attempts, kind: row.kind, payload };
+    } catch {
+      await this.inbox.recordFailure(id, lease, row.attempts + 1, 'unreadable payload', null, '{}');
+      return null;
+    }
+  }
+
   private track(work: Promise<void>): void {
     const tracked = work.catch((error: unknown) => {
       this.failures.report(
@@ -332,6 +413,10 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
   }
+}
+
+function newLeaseToken(): string {
+  return randomBytes(16).toString('hex');
 }
 
 /** The payload kept after processing: no message text (it may hold the token). */
