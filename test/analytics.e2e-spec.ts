@@ -22,8 +22,8 @@ import { ageVerification } from './support/time-travel';
 import { waitFor } from './support/wait';
 
 /**
- * Conversion analytics: the counters kept as things happen (counted by creation day, once per
- * outcome) and GET /v1/analytics/conversion answered from them.
+ * Conversion analytics: the outcomes marked as things happen, folded into counters (by creation
+ * day, once per outcome) and GET /v1/analytics/conversion answered from them.
  */
 const ADMIN = { Authorization: `Bearer ${ADMIN_KEY}` };
 const RELAXED_LIMITS = {
@@ -192,6 +192,27 @@ describe('Conversion analytics (sandbox provider)', () => {
     expect(byDay.data).toEqual([
       expect.objectContaining({ day: today, channel: 'whatsapp', created: 6, approved: 2 }),
     ]);
+  });
+
+  it('folds outcomes into the counters on its own within seconds, with no report asked', async () => {
+    const owner = await createTenant(t);
+    const phone = uniquePhone();
+    const { id } = await create(owner, { phone });
+    await check(owner, id, await sandboxCodeFor(t, owner, phone));
+    const db = t.app.get(DataSource);
+    const folded = await waitFor(async () => {
+      const [row]: Record<string, string | number | null>[] = await db.query(
+        'SELECT SUM(created_count) AS created, SUM(sent_count) AS sent, SUM(approved_count) AS approved FROM conversion_counters WHERE app_id = ?',
+        [owner.appId],
+      );
+      return Number(row.approved) === 1 ? row : undefined;
+    }, 10_000);
+    expect([folded.created, folded.sent, folded.approved].map(Number)).toEqual([1, 1, 1]);
+    const [mark]: { unfolded: number | string }[] = await db.query(
+      'SELECT unfolded FROM conversion_marks WHERE verification_id = ?',
+      [id],
+    );
+    expect(Number(mark.unfolded)).toBe(0);
   });
 
   it('never counts test-number verifications', async () => {

@@ -83,18 +83,22 @@ describe('Statements per hot request', () => {
           (await t.http.get(`/v1/verifications/${id}`).set(app.auth).expect(200)).body.status,
         ).toBe('approved');
         if (round === 0) continue;
-        // Create: a transaction storing the verification, its mark and counter and its audit
+        // Create: a transaction storing the verification, its conversion mark and its audit
         // event, the sandbox's own message row, then a transaction recording the send (message,
-        // sent counter, audit, delivery). The API key look-up is reused (API_KEY_CACHE_TTL).
-        expect(create.length).toBeLessThanOrEqual(14);
+        // the mark's sent flag, audit, delivery). The API key look-up is reused
+        // (API_KEY_CACHE_TTL). No counter row is touched: the fold moves the counters.
+        expect(create.length).toBeLessThanOrEqual(12);
+        expect(
+          [...create, ...get, ...wrong, ...right].filter((sql) => /conversion_counters/.test(sql)),
+        ).toEqual([]);
         expect(get.length).toBeLessThanOrEqual(1);
         // SQLite: BEGIN, the UPDATE counting a code whose hash is not the stored one (returning
         // the attempts), audit, COMMIT; no read first.
         expect(wrong.length).toBeLessThanOrEqual(4);
         expect(wrong.some((sql) => /^SELECT/.test(sql))).toBe(false);
-        // That transaction (counting nothing), the read, then BEGIN, the conditional UPDATE, mark
-        // flag + counter upsert, audit, (the webhook row,) COMMIT.
-        expect(right.length).toBeLessThanOrEqual(app === hooked ? 11 : 10);
+        // That transaction (counting nothing), the read, then BEGIN, the conditional UPDATE, the
+        // mark's flag, audit, (the webhook row,) COMMIT.
+        expect(right.length).toBeLessThanOrEqual(app === hooked ? 10 : 9);
         expect(right.filter((sql) => /SELECT status FROM verifications/.test(sql))).toEqual([]);
         expect(wrong.some((sql) => /api_keys/.test(sql))).toBe(false);
         if (!isMysql) continue;
@@ -115,10 +119,10 @@ describe('Statements per hot request', () => {
         expect(wrong[0]).toMatch(
           /^START TRANSACTION;\nUPDATE verifications[\s\S]*code_hash <> \?[\s\S]*;\nSET @wv_counted = ROW_COUNT\(\);\nINSERT INTO `audit_events`[\s\S]*WHERE @wv_counted = 1;\nCOMMIT;\nSELECT [\s\S]*@wv_counted AS wv_counted FROM `verifications`/,
         );
-        // The approval: [BEGIN, UPDATE, then its counter, audit event (and webhook row) guarded
+        // The approval: [BEGIN, UPDATE, then its mark's flag, audit event (and webhook row) guarded
         // by it, COMMIT, did it approve?].
         const approval =
-          /^START TRANSACTION;\nUPDATE verifications SET status = \?, approved_at[\s\S]*;\nSET @wv_approved = ROW_COUNT\(\);\nUPDATE conversion_marks [\s\S]* AND @wv_approved = 1;\nSET @wv_claimed = ROW_COUNT\(\);\nINSERT INTO conversion_counters [\s\S]*;\nINSERT INTO `audit_events`[\s\S]* WHERE @wv_approved = 1;\n(INSERT INTO `webhook_deliveries`[\s\S]* WHERE @wv_approved = 1;\n)?COMMIT;\nSELECT @wv_approved AS approved$/;
+          /^START TRANSACTION;\nUPDATE verifications SET status = \?, approved_at[\s\S]*;\nSET @wv_approved = ROW_COUNT\(\);\nUPDATE conversion_marks SET flags = flags \| \?, unfolded = 1 [^;]* AND @wv_approved = 1;\nINSERT INTO `audit_events`[\s\S]* WHERE @wv_approved = 1;\n(INSERT INTO `webhook_deliveries`[\s\S]* WHERE @wv_approved = 1;\n)?COMMIT;\nSELECT @wv_approved AS approved$/;
         if (app === hooked) {
           // The wrong-code packet (counting nothing: its read), then the approval with the
           // webhook built from that row.
@@ -167,7 +171,8 @@ describe('Statements per hot request', () => {
       );
       expect(parameters.indexOf(receivedWrites[0])).toBe(isMysql ? approving : approving - 1);
       if (!isMysql) continue;
-      // MySQL: [BEGIN, the arrival, the conditional approval, its counter, `inbound.matched`
+      expect(inbound.filter((sql) => /conversion_counters/.test(sql))).toEqual([]);
+      // MySQL: [BEGIN, the arrival, the conditional approval, its mark's flag, `inbound.matched`
       // guarded by it, COMMIT, did it approve?] in one round trip; the whole message in at most 7:
       // stored (already leased to the instance that processes it: no claim, no read back), the
       // sender counted, the token's verification and app looked up together, approved, the

@@ -12,6 +12,7 @@ import {
   uniquePhone,
 } from './support/harness';
 import { ageVerification } from './support/time-travel';
+import { ConversionFolder } from '../src/analytics/conversion-folder.service';
 
 describe('Outbound verification flow (sandbox provider)', () => {
   let t: TestApp;
@@ -174,6 +175,8 @@ describe('Outbound verification flow (sandbox provider)', () => {
       [body.id],
     );
     expect(hooks.map((hook) => hook.type)).toEqual(['verification.approved']);
+    // The counters as a report sees them: every mark committed so far folded in.
+    await t.app.get(ConversionFolder).foldCommitted();
     const [counts]: { approved: number | string; created: number | string }[] = await db.query(
       'SELECT SUM(approved_count) AS approved, SUM(created_count) AS created FROM conversion_counters WHERE app_id = ?',
       [hooked.appId],

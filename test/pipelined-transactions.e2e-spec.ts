@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { QueryFailedError } from 'typeorm/error/QueryFailedError';
-import { ConversionRepository } from '../src/analytics/conversion.repository';
+import { ConversionFlag, ConversionRepository } from '../src/analytics/conversion.repository';
 import { AuditEvent } from '../src/audit/entities/audit-event.entity';
 import { newId } from '../src/common/ids';
 import { InboundEventStatus } from '../src/inbound/entities/inbound-event.entity';
@@ -199,7 +199,7 @@ describe('Deferred writes in transactions', () => {
     expect((await stored(existing.id))[0].type).toBe('pipeline.existing');
   });
 
-  it('moves a counter once however many transactions claim the same flag', async () => {
+  it('counts each outcome once however many transactions mark it and however many folds run', async () => {
     const conversion = t.app.get(ConversionRepository);
     const verificationId = newId();
     const appId = newId();
@@ -213,22 +213,69 @@ describe('Deferred writes in transactions', () => {
         callingCode: '62',
         channel: 'whatsapp',
         flow: 'outbound',
-        flags: 0,
+        flags: ConversionFlag.CREATED,
+        counted: 0,
+        unfolded: 1,
         createdAt: Date.now(),
         expiresAt: Date.now() + 60_000,
       }),
     );
-    for (let i = 0; i < 3; i++) {
+    const counters = async () => {
+      const rows: Record<string, number | string>[] = await dataSource.query(
+        'SELECT created_count, sent_count, approved_count, billed_count, cost_micros FROM conversion_counters WHERE app_id = ? AND day = ?',
+        [appId, day],
+      );
+      return rows.map((row) => Object.values(row).map((value) => Number(value)));
+    };
+    const markOf = async () =>
+      (
+        await dataSource.query(
+          'SELECT flags, counted, unfolded FROM conversion_marks WHERE verification_id = ?',
+          [verificationId],
+        )
+      ).map((row: Record<string, number | string>) => Object.values(row).map(Number));
+    // Three transitions race to mark the same outcome, while folds (this test's two, and the
+    // instance's own periodic one) take whatever is committed.
+    await Promise.all([
+      ...[1, 2, 3].map(() =>
+        dataSource.transaction((manager) =>
+          conversion.markOnce(manager, verificationId, ConversionFlag.SENT),
+        ),
+      ),
+      conversion.foldBatch(),
+      conversion.foldBatch(true),
+    ]);
+    // Another verification's mark moves nothing of this one.
+    await dataSource.transaction((manager) =>
+      conversion.markOnce(manager, newId(), ConversionFlag.SENT),
+    );
+    await Promise.all([conversion.foldBatch(true), conversion.foldBatch(true)]);
+    expect(await counters()).toEqual([[1, 1, 0, 0, 0]]);
+    expect(await markOf()).toEqual([[65, 65, 0]]);
+
+    // Approved in a packet guarded by a condition that failed: nothing; then one that held.
+    const approved = ConversionFlag.SETTLED | ConversionFlag.APPROVED;
+    if (dataSource.options.type === 'mysql') {
+      for (const condition of ['1 = 0', '1 = 1']) {
+        const statement = conversion.markOnceStatement(verificationId, approved, condition);
+        await dataSource.transaction((manager) =>
+          manager.query(statement.sql, statement.parameters),
+        );
+      }
+    } else {
       await dataSource.transaction((manager) =>
-        conversion.countOnce(manager, verificationId, 1, 'sent'),
+        conversion.markOnce(manager, verificationId, approved),
       );
     }
-    // The packet's session variable must not leak into another verification's claim either.
-    await dataSource.transaction((manager) => conversion.countOnce(manager, newId(), 1, 'sent'));
-    const rows: { sent_count: number | string }[] = await dataSource.query(
-      'SELECT sent_count FROM conversion_counters WHERE app_id = ? AND day = ?',
-      [appId, day],
-    );
-    expect(rows.map((row) => Number(row.sent_count))).toEqual([1]);
+    // Billed with its cost at once: the fold must not count it a second time.
+    await dataSource.transaction(async (manager) => {
+      const mark = await conversion.claimFlag(manager, verificationId, ConversionFlag.BILLED);
+      await conversion.increment(manager, mark!, ['billed'], 1_500);
+    });
+    await conversion.foldBatch(true);
+    expect(await counters()).toEqual([[1, 1, 1, 1, 1_500]]);
+    expect(await markOf()).toEqual([[65 | approved | 8, 65 | approved | 8, 0]]);
+    await conversion.foldBatch(true);
+    expect(await counters()).toEqual([[1, 1, 1, 1, 1_500]]);
   });
 });

@@ -3,6 +3,7 @@ import { App } from '../apps/entities/app.entity';
 import { Clock } from '../common/clock';
 import { DomainException, ErrorCode } from '../common/errors';
 import { DAY_MS } from './conversion-counters.service';
+import { ConversionFolder } from './conversion-folder.service';
 import { ConversionRepository, GroupByField } from './conversion.repository';
 import { ConversionQueryDto, ConversionReportDto, ConversionRowDto } from './dto/conversion.dto';
 
@@ -14,12 +15,14 @@ const MICROS = 1_000_000;
 
 /**
  * The conversion report, answered from `conversion_counters` only (SUM … GROUP BY over at most
- * apps × days × countries × channels × flows rows of the range), never from verifications.
+ * apps × days × countries × channels × flows rows of the range), never from verifications, once
+ * the marks not folded yet are (ConversionFolder).
  */
 @Injectable()
 export class AnalyticsQueryService {
   constructor(
     private readonly repository: ConversionRepository,
+    private readonly folder: ConversionFolder,
     private readonly clock: Clock,
   ) {}
 
@@ -40,6 +43,8 @@ export class AnalyticsQueryService {
     // Days whose start (00:00 UTC) lies in [from, to).
     const fromDay = Math.ceil(from / DAY_MS);
     const toDay = Math.ceil(to / DAY_MS);
+    // Every transition committed before this request is in the counters.
+    await this.folder.foldCommitted();
     const rows = await this.repository.totals(
       app ? app.id : (query.appId ?? null),
       fromDay,

@@ -28,34 +28,34 @@ export function settledAs(
   return { status, appId: verification.appId, callingCode: verification.countryCode };
 }
 
-/** Which counter a terminal status adds to. `max_attempts_reached` did not convert: `failed`. */
-const SETTLED_COUNTER: Partial<Record<string, CounterName>> = {
-  [VerificationStatus.APPROVED]: 'approved',
-  [VerificationStatus.EXPIRED]: 'expired',
-  [VerificationStatus.FAILED]: 'failed',
-  [VerificationStatus.MAX_ATTEMPTS_REACHED]: 'failed',
-  [VerificationStatus.CANCELED]: 'canceled',
+/**
+ * The flag of each terminal status, and the counter it adds to. `max_attempts_reached` did not
+ * convert: `failed`.
+ */
+const SETTLED_AS: Partial<Record<string, [ConversionFlag, CounterName]>> = {
+  [VerificationStatus.APPROVED]: [ConversionFlag.APPROVED, 'approved'],
+  [VerificationStatus.EXPIRED]: [ConversionFlag.EXPIRED, 'expired'],
+  [VerificationStatus.FAILED]: [ConversionFlag.FAILED, 'failed'],
+  [VerificationStatus.MAX_ATTEMPTS_REACHED]: [ConversionFlag.FAILED, 'failed'],
+  [VerificationStatus.CANCELED]: [ConversionFlag.CANCELED, 'canceled'],
 };
 
 /** Delivery statuses a status webhook may report, and the funnel steps each one proves. */
-const DELIVERY_STEPS: Partial<Record<DeliveryStatus, [ConversionFlag, CounterName][]>> = {
-  [DeliveryStatus.SENT]: [[ConversionFlag.SENT, 'sent']],
-  [DeliveryStatus.DELIVERED]: [
-    [ConversionFlag.SENT, 'sent'],
-    [ConversionFlag.DELIVERED, 'delivered'],
-  ],
-  [DeliveryStatus.READ]: [
-    [ConversionFlag.SENT, 'sent'],
-    [ConversionFlag.DELIVERED, 'delivered'],
-    [ConversionFlag.READ, 'read'],
-  ],
+const DELIVERY_STEPS: Partial<Record<DeliveryStatus, ConversionFlag[]>> = {
+  [DeliveryStatus.SENT]: [ConversionFlag.SENT],
+  [DeliveryStatus.DELIVERED]: [ConversionFlag.SENT, ConversionFlag.DELIVERED],
+  [DeliveryStatus.READ]: [ConversionFlag.SENT, ConversionFlag.DELIVERED, ConversionFlag.READ],
 };
 
 /**
  * Keeps the conversion counters as things happen: each method is called inside the transaction of
- * the state change it counts (pass its manager), so a counter moves exactly when the change commits.
- * Every outcome is claimed once on the verification's mark (a bit in `conversion_marks.flags`, set by
- * a conditional UPDATE), so repeated status webhooks, retries and racing instances count once.
+ * the state change it counts (pass its manager), so an outcome is recorded exactly when the change
+ * commits. Every outcome is claimed once on the verification's mark (a bit in
+ * `conversion_marks.flags`, set by a conditional UPDATE), so repeated status webhooks, retries and
+ * racing instances count once. The counters themselves are moved by the fold (ConversionFolder):
+ * every second, and before every report, it adds the marks' new flags in batches, so a transition
+ * writes one row it owns instead of upserting a counter row every transition of the app shares.
+ * A billable status adds its cost with its count at once (the fold knows no prices).
  * Verifications of test numbers get no mark and are never counted.
  *
  * Counts belong to the verification's creation: its UTC day, the country of the phone known then
@@ -86,18 +86,19 @@ export class ConversionCounters {
       callingCode: verification.countryCode,
       channel: verification.channel,
       flow: verification.flow,
-      flags: 0,
+      flags: ConversionFlag.CREATED,
+      counted: 0,
+      unfolded: 1,
       createdAt: verification.createdAt,
       expiresAt: verification.expiresAt,
     };
     await this.repository.insertMark(manager, mark);
-    await this.repository.increment(manager, mark, ['created']);
     if (mark.callingCode) this.guard.noteActivity(mark.appId, mark.callingCode);
   }
 
   /** A message of the verification was accepted by a provider (counted once per verification). */
   async sent(manager: EntityManager, verificationId: string): Promise<void> {
-    await this.repository.countOnce(manager, verificationId, ConversionFlag.SENT, 'sent');
+    await this.repository.markOnce(manager, verificationId, ConversionFlag.SENT);
   }
 
   /** A provider status webhook moved one of the verification's messages (first time only). */
@@ -106,8 +107,8 @@ export class ConversionCounters {
     verificationId: string,
     event: Pick<StatusEvent, 'status' | 'pricing'>,
   ): Promise<void> {
-    for (const [flag, counter] of DELIVERY_STEPS[event.status] ?? []) {
-      await this.repository.countOnce(manager, verificationId, flag, counter);
+    for (const flag of DELIVERY_STEPS[event.status] ?? []) {
+      await this.repository.markOnce(manager, verificationId, flag);
     }
     if (event.pricing?.billable) {
       const mark = await this.repository.claimFlag(manager, verificationId, ConversionFlag.BILLED);
@@ -130,11 +131,12 @@ export class ConversionCounters {
       ? known.status
       : await this.repository.verificationStatus(manager, verificationId);
     if (!status) return;
-    const counter = SETTLED_COUNTER[status];
-    if (!counter) return;
-    const flag = settledFlag(status);
+    const settledAs = SETTLED_AS[status];
+    if (!settledAs) return;
+    const [statusFlag, counter] = settledAs;
+    const flag = ConversionFlag.SETTLED | statusFlag;
     if (known) {
-      await this.repository.countOnce(manager, verificationId, flag, counter);
+      await this.repository.markOnce(manager, verificationId, flag);
       // Noted whether or not this call counted it (the guard only re-reads the code's counters).
       if (known.callingCode) this.guard.noteActivity(known.appId, known.callingCode);
       return;
@@ -151,21 +153,15 @@ export class ConversionCounters {
    * "the transition's UPDATE matched") holds.
    */
   settledWhere(verificationId: string, known: SettledTransition, condition: string): Statement[] {
-    const counter = SETTLED_COUNTER[known.status];
-    if (!counter) return [];
+    const settledAs = SETTLED_AS[known.status];
+    if (!settledAs) return [];
     if (known.callingCode) this.guard.noteActivity(known.appId, known.callingCode);
-    return this.repository.countOnceStatements(
-      verificationId,
-      settledFlag(known.status),
-      counter,
-      condition,
-    );
+    return [
+      this.repository.markOnceStatement(
+        verificationId,
+        ConversionFlag.SETTLED | settledAs[0],
+        condition,
+      ),
+    ];
   }
-}
-
-/** The mark's flags a terminal status sets: settled, and approved when it is. */
-function settledFlag(status: string): number {
-  return (
-    ConversionFlag.SETTLED | (status === VerificationStatus.APPROVED ? ConversionFlag.APPROVED : 0)
-  );
 }

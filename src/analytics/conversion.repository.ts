@@ -2,13 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { findEntities, insertEntitiesDeferred } from '../database/entity-sql';
-import { isPipelined, Statement } from '../database/pipelined-transactions';
+import { Statement } from '../database/pipelined-transactions';
 import { execute, executeDeferred } from '../database/sql';
 import { ConversionMark } from './entities/conversion-mark.entity';
 
-/** Sets a flag on a verification's mark unless it is set: the one transition each counter counts. */
+/**
+ * Sets a flag on a verification's mark unless it is set (the one transition each counter counts),
+ * for the fold to count.
+ */
+const MARK_FLAG_SQL =
+  'UPDATE conversion_marks SET flags = flags | ?, unfolded = 1 WHERE verification_id = ? AND (flags & ?) = 0';
+
+/** Sets a flag on a verification's mark unless it is set, counted by the caller at once. */
 const CLAIM_FLAG_SQL =
-  'UPDATE conversion_marks SET flags = flags | ? WHERE verification_id = ? AND (flags & ?) = 0';
+  'UPDATE conversion_marks SET flags = flags | ?, counted = counted | ? WHERE verification_id = ? AND (flags & ?) = 0';
 
 /** Counter columns of `conversion_counters` (the only names ever put into SQL text here). */
 export const COUNTER_COLUMNS = {
@@ -64,15 +71,41 @@ export interface WindowConversion {
   approved: number;
 }
 
-/** Bits of `conversion_marks.flags`: which outcomes of a verification have been counted. */
+/** Bits of `conversion_marks.flags`: which outcomes a verification reached (each counted once). */
 export enum ConversionFlag {
   SENT = 1,
   DELIVERED = 2,
   READ = 4,
   BILLED = 8,
-  /** Reached a terminal status (counted in exactly one of approved/expired/failed/canceled). */
+  /** Reached a terminal status (set with exactly one of approved/expired/failed/canceled). */
   SETTLED = 16,
   APPROVED = 32,
+  CREATED = 64,
+  EXPIRED = 128,
+  FAILED = 256,
+  CANCELED = 512,
+}
+
+/** The counter each flag adds to when folded (SETTLED adds to none: its status flag does). */
+export const FLAG_COUNTERS: [ConversionFlag, CounterName][] = [
+  [ConversionFlag.CREATED, 'created'],
+  [ConversionFlag.SENT, 'sent'],
+  [ConversionFlag.DELIVERED, 'delivered'],
+  [ConversionFlag.READ, 'read'],
+  [ConversionFlag.BILLED, 'billed'],
+  [ConversionFlag.APPROVED, 'approved'],
+  [ConversionFlag.EXPIRED, 'expired'],
+  [ConversionFlag.FAILED, 'failed'],
+  [ConversionFlag.CANCELED, 'canceled'],
+];
+
+/** Marks the fold takes per transaction at most. */
+export const FOLD_BATCH = 500;
+
+/** What one fold batch did: marks folded, and whether more may be waiting. */
+export interface FoldResult {
+  marks: number;
+  more: boolean;
 }
 
 /**
@@ -116,15 +149,25 @@ export class ConversionRepository {
     counters: CounterName[],
     costMicros: number | null = null,
   ): Promise<void> {
-    if (counters.length === 0) return;
+    await this.add(manager, key, new Map(counters.map((counter) => [counter, 1])), costMicros);
+  }
+
+  /** Adds `amounts` to the counters of the row (and `costMicros` to its cost when given). */
+  async add(
+    manager: EntityManager,
+    key: CounterKey,
+    amounts: Map<CounterName, number>,
+    costMicros: number | null = null,
+  ): Promise<void> {
+    if (amounts.size === 0) return;
     const withCost = costMicros !== null;
-    await executeDeferred(manager, this.upsertSql(counters, withCost), [
+    await executeDeferred(manager, this.upsertSql([...amounts.keys()], withCost), [
       key.appId,
       key.day,
       key.country,
       key.channel,
       key.flow,
-      ...counters.map(() => 1),
+      ...amounts.values(),
       ...(withCost ? [Math.round(costMicros)] : []),
     ]);
   }
@@ -134,15 +177,16 @@ export class ConversionRepository {
   }
 
   /**
-   * Sets `flag` on the verification's mark unless already set; the mark when this call set it (the
-   * caller then counts the outcome), null when it was set before or the verification is not counted.
+   * Sets `flag` on the verification's mark unless already set, as counted (the caller adds it to
+   * the counters in the same transaction, e.g. with a cost the fold would not know); the mark when
+   * this call set it, null when it was set before or the verification is not counted.
    */
   async claimFlag(
     manager: EntityManager,
     verificationId: string,
     flag: number,
   ): Promise<ConversionMark | null> {
-    const affected = await execute(manager, CLAIM_FLAG_SQL, [flag, verificationId, flag]);
+    const affected = await execute(manager, CLAIM_FLAG_SQL, [flag, flag, verificationId, flag]);
     if (affected !== 1) return null;
     const [mark] = await findEntities(manager, ConversionMark, 'verification_id = ?', [
       verificationId,
@@ -151,74 +195,76 @@ export class ConversionRepository {
   }
 
   /**
-   * Sets `flag` on the verification's mark unless already set and, when this call set it, adds 1 to
-   * `counter` of the mark's row: two statements (the conditional UPDATE, then an upsert that reads
-   * the counter key from the mark itself), where {@link claimFlag} + {@link increment} take three.
-   * True when counted; false when counted before or the verification has no mark.
+   * Sets `flag` on the verification's mark unless already set, for the next fold to count: one
+   * UPDATE whose answer nobody needs, so on MySQL inside a transaction it travels with the
+   * transaction's next statement (pipelined-transactions.ts). Repeats and races set it once.
    */
-  async claimAndCount(
-    manager: EntityManager,
-    verificationId: string,
-    flag: number,
-    counter: CounterName,
-  ): Promise<boolean> {
-    const affected = await execute(manager, CLAIM_FLAG_SQL, [flag, verificationId, flag]);
-    if (affected !== 1) return false;
-    await manager.query(this.upsertFromMarkSql(counter), [verificationId]);
-    return true;
+  async markOnce(manager: EntityManager, verificationId: string, flag: number): Promise<void> {
+    await executeDeferred(manager, MARK_FLAG_SQL, [flag, verificationId, flag]);
   }
 
   /**
-   * {@link claimAndCount} for a caller that needs no answer. On MySQL inside a transaction its
-   * statements travel with the transaction's next one (pipelined-transactions.ts): the conditional
-   * UPDATE, `SET @wv_claimed = ROW_COUNT()`, and the upsert guarded by that session variable, so
-   * the counter still moves only when this call set the flag. Elsewhere it is claimAndCount.
+   * MySQL: {@link markOnce} as a statement, for a transaction sent whole (runTransactionInOnePacket);
+   * with `condition` (SQL, no values) the flag is set only when it holds too.
    */
-  async countOnce(
-    manager: EntityManager,
-    verificationId: string,
-    flag: number,
-    counter: CounterName,
-  ): Promise<void> {
-    if (!isPipelined(manager.queryRunner)) {
-      await this.claimAndCount(manager, verificationId, flag, counter);
-      return;
-    }
-    for (const statement of this.countOnceStatements(verificationId, flag, counter))
-      await executeDeferred(manager, statement.sql, statement.parameters);
+  markOnceStatement(verificationId: string, flag: number, condition?: string): Statement {
+    return {
+      sql: condition ? `${MARK_FLAG_SQL} AND ${condition}` : MARK_FLAG_SQL,
+      parameters: [flag, verificationId, flag],
+    };
   }
 
   /**
-   * MySQL: the statements of {@link countOnce}, for a transaction sent whole
-   * (runTransactionInOnePacket); with `condition` (SQL, no values) the flag is claimed, and the
-   * counter moved, only when it holds too.
+   * Adds up to {@link FOLD_BATCH} marks' uncounted flags to the counters, in one transaction: the
+   * marks are read with a row lock (MySQL, under READ COMMITTED so no gap is locked against new
+   * marks: `FOR UPDATE SKIP LOCKED`, so a transition in flight or another instance's fold is passed
+   * over, or with `waitForLocked` `FOR UPDATE`, which waits for them and then sees what they
+   * committed), one upsert per counter row in key order (two folds never wait on each other in a
+   * circle), then `counted = flags` on exactly those marks (still locked, so unchanged since read).
+   * SQLite's transactions run one at a time.
    */
-  countOnceStatements(
-    verificationId: string,
-    flag: number,
-    counter: CounterName,
-    condition?: string,
-  ): Statement[] {
-    return [
-      {
-        sql: condition ? `${CLAIM_FLAG_SQL} AND ${condition}` : CLAIM_FLAG_SQL,
-        parameters: [flag, verificationId, flag],
-      },
-      { sql: 'SET @wv_claimed = ROW_COUNT()', parameters: [] },
-      { sql: this.upsertFromMarkSql(counter, '@wv_claimed = 1'), parameters: [verificationId] },
-    ];
-  }
-
-  /** The counter upsert of {@link upsertSql} with its key taken from the verification's mark. */
-  upsertFromMarkSql(counter: CounterName, condition?: string): string {
-    const column = COUNTER_COLUMNS[counter];
-    const insert =
-      `INSERT INTO conversion_counters (app_id, day, country, channel, flow, ${column}) ` +
-      `SELECT app_id, day, country, channel, flow, 1 FROM conversion_marks WHERE verification_id = ?` +
-      (condition ? ` AND ${condition}` : '');
-    return this.isMysql
-      ? `${insert} ON DUPLICATE KEY UPDATE ${column} = ${column} + VALUES(${column})`
-      : `${insert} ON CONFLICT (app_id, day, country, channel, flow) DO UPDATE SET ${column} = ${column} + excluded.${column}`;
+  async foldBatch(waitForLocked = false): Promise<FoldResult> {
+    const mysql = this.isMysql;
+    const lock = mysql ? (waitForLocked ? ' FOR UPDATE' : ' FOR UPDATE SKIP LOCKED') : '';
+    const fold = async (manager: EntityManager): Promise<FoldResult> => {
+      const rows: Record<string, string | number>[] = await manager.query(
+        `SELECT verification_id, app_id, day, country, channel, flow, flags, counted FROM conversion_marks
+         WHERE unfolded = 1 LIMIT ${FOLD_BATCH}${lock}`,
+      );
+      if (rows.length === 0) return { marks: 0, more: false };
+      const byKey = new Map<string, { key: CounterKey; amounts: Map<CounterName, number> }>();
+      for (const row of rows) {
+        const fresh = Number(row.flags) & ~Number(row.counted);
+        const key: CounterKey = {
+          appId: String(row.app_id),
+          day: Number(row.day),
+          country: String(row.country),
+          channel: String(row.channel),
+          flow: String(row.flow),
+        };
+        const id = [key.appId, key.day, key.country, key.channel, key.flow].join('\u0000');
+        const entry = byKey.get(id) ?? { key, amounts: new Map<CounterName, number>() };
+        byKey.set(id, entry);
+        for (const [flag, counter] of FLAG_COUNTERS) {
+          if (fresh & flag) entry.amounts.set(counter, (entry.amounts.get(counter) ?? 0) + 1);
+        }
+      }
+      for (const id of [...byKey.keys()].sort()) {
+        const { key, amounts } = byKey.get(id)!;
+        await this.add(manager, key, amounts);
+      }
+      const ids = rows.map((row) => String(row.verification_id));
+      await executeDeferred(
+        manager,
+        `UPDATE conversion_marks SET counted = flags, unfolded = 0
+         WHERE verification_id IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+      );
+      return { marks: rows.length, more: rows.length === FOLD_BATCH };
+    };
+    return mysql
+      ? this.dataSource.transaction('READ COMMITTED', fold)
+      : this.dataSource.transaction(fold);
   }
 
   /** Current status of the verification, read inside the caller's transaction. */

@@ -2,11 +2,14 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs } from '../../common/columns';
 
 /**
- * One counted verification: the counter key it was created under and the outcomes already counted
- * (`flags`, see ConversionFlag), so every outcome is counted once whatever repeats or races.
+ * One counted verification: the counter key it was created under, the outcomes it reached
+ * (`flags`, see ConversionFlag: each set once, whatever repeats or races) and those already added
+ * to `conversion_counters` (`counted`). A transition only sets its flag and `unfolded`; the fold
+ * (ConversionFolder) adds `flags` not yet `counted` to the counters in batches.
  */
 @Entity('conversion_marks')
 @Index('idx_conversion_marks_app_code_created', ['appId', 'callingCode', 'createdAt'])
+@Index('idx_conversion_marks_unfolded', ['unfolded'])
 export class ConversionMark {
   @PrimaryColumn({ name: 'verification_id', type: 'varchar', length: 36 })
   verificationId: string;
@@ -31,6 +34,14 @@ export class ConversionMark {
 
   @Column({ type: 'int', default: 0 })
   flags: number;
+
+  /** The flags already added to the counters (a subset of `flags`). */
+  @Column({ type: 'int', default: 0 })
+  counted: number;
+
+  /** 1 while some flag is not counted yet (what the fold looks for, indexed). */
+  @Column({ type: 'smallint', default: 0 })
+  unfolded: number;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt: number;

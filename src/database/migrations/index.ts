@@ -8,6 +8,7 @@ import { ConversionAnalytics1764600000000 } from './1764600000000-ConversionAnal
 import { BinaryKeyCollation1764900000000 } from './1764900000000-BinaryKeyCollation';
 import { UsernameSenders1765000000000 } from './1765000000000-UsernameSenders';
 import { DeliveryRouting1765100000000 } from './1765100000000-DeliveryRouting';
+import { ConversionFold1765200000000 } from './1765200000000-ConversionFold';
 
 /** Migrations in order; run at start-up and by `npm run migration:run`. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   BinaryKeyCollation1764900000000,
   UsernameSenders1765000000000,
   DeliveryRouting1765100000000,
+  ConversionFold1765200000000,
 ];
