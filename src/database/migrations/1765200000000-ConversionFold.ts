@@ -39,10 +39,13 @@ export class ConversionFold1765200000000 implements MigrationInterface {
     ];
     const columns = bits.map(([, column]) => column);
     const sums = bits.map(
-      ([bit]) => `SUM(CASE WHEN (flags & ${bit}) <> 0 AND (counted & ${bit}) = 0 THEN 1 ELSE 0 END)`,
+      ([bit]) =>
+        `SUM(CASE WHEN (flags & ${bit}) <> 0 AND (counted & ${bit}) = 0 THEN 1 ELSE 0 END)`,
     );
     const add = columns.map((column) =>
-      mysql ? `${column} = ${column} + VALUES(${column})` : `${column} = ${column} + excluded.${column}`,
+      mysql
+        ? `${column} = ${column} + VALUES(${column})`
+        : `${column} = ${column} + excluded.${column}`,
     );
     await queryRunner.query(
       `INSERT INTO conversion_counters (app_id, day, country, channel, flow, ${columns.join(', ')})
