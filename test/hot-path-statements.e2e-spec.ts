@@ -173,21 +173,25 @@ describe('Statements per hot request', () => {
       if (!isMysql) continue;
       expect(inbound.filter((sql) => /conversion_counters/.test(sql))).toEqual([]);
       // MySQL: [BEGIN, the arrival, the conditional approval, its mark's flag, `inbound.matched`
-      // guarded by it, COMMIT, did it approve?] in one round trip; the whole message in at most 7:
+      // guarded by it, COMMIT, did it approve?] in one round trip; the whole message in at most 5:
       // stored (already leased to the instance that processes it: no claim, no read back), the
-      // sender counted, the token's verification and app looked up together, approved, the
-      // sandbox's reply row, the reply recorded, marked processed.
+      // sender counted and the token's verification and app looked up together in one packet,
+      // approved, the sandbox's reply row, the reply recorded with the event marked processed.
       expect(inbound.filter((sql) => /inbound_events/.test(sql))).toEqual([
         expect.stringMatching(/^INSERT INTO `inbound_events`/),
-        expect.stringMatching(/^UPDATE inbound_events SET status = \?/),
+        expect.stringMatching(
+          /^START TRANSACTION;\nINSERT INTO `verification_messages`[\s\S]*;\nUPDATE inbound_events SET status = 'processed'[\s\S]* AND lease_token = '[0-9a-f]+';\nCOMMIT$/,
+        ),
       ]);
       expect(inbound[approving]).toMatch(
         /^START TRANSACTION;\nINSERT INTO `audit_events`[^;]*;\nUPDATE verifications SET status = \?[\s\S]*;\nSET @wv_approved = ROW_COUNT\(\);\n[\s\S]*INSERT INTO `audit_events`[\s\S]* WHERE @wv_approved = 1;\nCOMMIT;\nSELECT @wv_approved AS approved$/,
       );
-      expect(inbound.length).toBeLessThanOrEqual(7);
-      // The token's verification and its app in one look-up.
-      expect(inbound.filter((sql) => /`apps`/.test(sql))).toEqual([
-        expect.stringMatching(/FROM `verifications` t JOIN `apps` u ON u\.id = t\.app_id/),
+      expect(inbound.length).toBeLessThanOrEqual(5);
+      // The sender's count, then the token's verification and its app, in one look-up.
+      expect(inbound.filter((sql) => /`apps`|inbound_senders/.test(sql))).toEqual([
+        expect.stringMatching(
+          /^START TRANSACTION;\nINSERT IGNORE INTO inbound_senders [\s\S]*;\nCOMMIT;\nSELECT @wv_sender_counted AS counted;\nSELECT [\s\S]* FROM `verifications` t JOIN `apps` u ON u\.id = t\.app_id WHERE t\.token_hash = \?$/,
+        ),
       ]);
     }
   });

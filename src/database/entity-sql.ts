@@ -195,17 +195,37 @@ export async function findEntityPairs<T extends ObjectLiteral, U extends ObjectL
   sql: { on: string; where: string },
   parameters: unknown[],
 ): Promise<[T, U][]> {
+  const select = selectEntityPairsStatement(manager, first, second, sql, parameters);
+  const rows = (await query(manager, select.sql, select.parameters)) as Record<string, unknown>[];
+  return hydrateEntityPairs(manager, first, second, rows);
+}
+
+/** The SELECT of {@link findEntityPairs} as a statement, for a packet sent whole (runTransactionInOnePacket). */
+export function selectEntityPairsStatement<T extends ObjectLiteral, U extends ObjectLiteral>(
+  manager: EntityManager,
+  first: EntityTarget<T>,
+  second: EntityTarget<U>,
+  sql: { on: string; where: string },
+  parameters: unknown[],
+): Statement {
+  const t = planOf(manager, first).plan;
+  const u = planOf(manager, second).plan;
+  const select = [prefixedSelectList(manager, t, 't'), prefixedSelectList(manager, u, 'u')];
+  return {
+    sql: `SELECT ${select.join(', ')} FROM ${t.table} t JOIN ${u.table} u ON ${sql.on} WHERE ${sql.where}`,
+    parameters,
+  };
+}
+
+/** The pairs of rows read by {@link selectEntityPairsStatement}. */
+export function hydrateEntityPairs<T extends ObjectLiteral, U extends ObjectLiteral>(
+  manager: EntityManager,
+  first: EntityTarget<T>,
+  second: EntityTarget<U>,
+  rows: Record<string, unknown>[],
+): [T, U][] {
   const t = planOf(manager, first);
   const u = planOf(manager, second);
-  const select = [
-    prefixedSelectList(manager, t.plan, 't'),
-    prefixedSelectList(manager, u.plan, 'u'),
-  ];
-  const rows = (await query(
-    manager,
-    `SELECT ${select.join(', ')} FROM ${t.plan.table} t JOIN ${u.plan.table} u ON ${sql.on} WHERE ${sql.where}`,
-    parameters,
-  )) as Record<string, unknown>[];
   return rows.map((row) => [
     hydrate<T>(t.plan, t.metadata, row, 't__'),
     hydrate<U>(u.plan, u.metadata, row, 'u__'),

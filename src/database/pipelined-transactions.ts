@@ -81,11 +81,21 @@ export async function runTransactionInOnePacket(
   writes: Statement[],
   read: Statement,
 ): Promise<Record<string, unknown>[]> {
+  const [rows] = await runTransactionInOnePacketReading(dataSource, writes, [read]);
+  return rows;
+}
+
+/** {@link runTransactionInOnePacket} with several reads after COMMIT: the rows of each, in order. */
+export async function runTransactionInOnePacketReading(
+  dataSource: DataSource,
+  writes: Statement[],
+  reads: Statement[],
+): Promise<Record<string, unknown>[][]> {
   const statements = [
     { sql: START, parameters: [] },
     ...writes,
     { sql: 'COMMIT', parameters: [] },
-    read,
+    ...reads,
   ];
   return withDeadlockRetry(async () => {
     const runner = dataSource.createQueryRunner();
@@ -94,7 +104,7 @@ export async function runTransactionInOnePacket(
         statements.map((statement) => statement.sql).join(';\n'),
         statements.flatMap((statement) => statement.parameters),
       )) as unknown[];
-      return results[results.length - 1] as Record<string, unknown>[];
+      return results.slice(results.length - reads.length) as Record<string, unknown>[][];
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
       throw error;

@@ -42,6 +42,7 @@ import { InboxRepository } from './inbox.repository';
 import { decideInboundOutcome, InboundOutcome, InboundSenderIdentity } from './inbound-outcome';
 import { InboundSenderRepository } from './inbound-sender.repository';
 import { WaUserPhoneRepository } from './wa-user-phone.repository';
+import { Statement } from '../database/pipelined-transactions';
 
 const RATE_WINDOW_MS = 60_000;
 
@@ -62,6 +63,12 @@ interface Matched {
   event: InboundMessageEvent;
   sender: InboundSenderIdentity;
   actor: Actor;
+}
+
+/** The write that marks the message's inbox event processed, and whether the handler made it. */
+export interface InboxCompletion {
+  write: () => Statement;
+  written: boolean;
 }
 
 /**
@@ -97,8 +104,18 @@ export class InboundMessageHandler {
     private readonly userPhones: WaUserPhoneRepository,
   ) {}
 
-  /** `firstAttempt`: count the message against the sender's rate and audit its arrival only once. */
-  async handle(event: InboundMessageEvent, actor: Actor, firstAttempt: boolean): Promise<void> {
+  /**
+   * `firstAttempt`: count the message against the sender's rate and audit its arrival only once.
+   * `completion`: the inbox's write marking the event processed; a confirmation makes it in the
+   * transaction that records its reply (one round trip less) and sets `written`, otherwise the inbox
+   * makes it after this returns.
+   */
+  async handle(
+    event: InboundMessageEvent,
+    actor: Actor,
+    firstAttempt: boolean,
+    completion?: InboxCompletion,
+  ): Promise<void> {
     // WhatsApp showed both identifiers: keep the pair, so a later message with the phone hidden
     // (user id only) is known to come from this phone.
     if (event.from !== null && event.waUserId !== null)
@@ -134,15 +151,14 @@ export class InboundMessageHandler {
         });
       return;
     }
-    if (
-      firstAttempt &&
-      !(await this.senders.countMessage(
-        senderKey,
-        now,
-        RATE_WINDOW_MS,
-        this.config.rateLimits.inboundSenderPerMinute,
-      ))
-    ) {
+    const token = event.text ? findTokenInText(event.text) : null;
+    const { withinRate, found } = await this.countAndLookUp(
+      senderKey,
+      now,
+      token === null ? null : hashToken(token),
+      firstAttempt,
+    );
+    if (!withinRate) {
       await this.audit.record({
         type: 'inbound.dropped',
         appId: null,
@@ -152,8 +168,6 @@ export class InboundMessageHandler {
       return;
     }
 
-    const token = event.text ? findTokenInText(event.text) : null;
-    const found = token ? await this.inbox.findByTokenHashWithApp(hashToken(token)) : null;
     // A sandbox message is scoped to the app that injected it: another app's token is unknown to it.
     const known = found && event.appId !== undefined && found.app.id !== event.appId ? null : found;
     const verification = known?.verification ?? null;
@@ -170,7 +184,7 @@ export class InboundMessageHandler {
     const outcome = verification ? decideInboundOutcome(verification, sender, now) : null;
     if (app && verification && verification.phone !== null && outcome?.kind === 'confirm') {
       // The common case: the arrival is recorded in the transaction that approves.
-      await this.confirm({ app, verification, event, sender, actor }, false, received);
+      await this.confirm({ app, verification, event, sender, actor }, false, received, completion);
       return;
     }
     if (received) await this.audit.record(received);
@@ -191,6 +205,33 @@ export class InboundMessageHandler {
       if (refusal) return this.refuseSender(matched, refusal);
     }
     await this.resolve(matched, outcome, false);
+  }
+
+  /**
+   * Counts the message against its sender's rate (on its first attempt only) and looks the token up
+   * (when there is one). On MySQL a first attempt with a token does both in one round trip (the
+   * look-up is then made even for a message over the limit, and not used).
+   */
+  private async countAndLookUp(
+    senderKey: string,
+    now: number,
+    tokenHash: string | null,
+    firstAttempt: boolean,
+  ): Promise<{ withinRate: boolean; found: { verification: Verification; app: App } | null }> {
+    const limit = this.config.rateLimits.inboundSenderPerMinute;
+    if (firstAttempt && tokenHash !== null && this.inbox.looksUpInOnePacket) {
+      const { counted, found } = await this.inbox.findByTokenHashWithAppCounting(
+        tokenHash,
+        this.senders.countMessageStatements(senderKey, now, RATE_WINDOW_MS, limit),
+      );
+      return { withinRate: counted, found };
+    }
+    if (firstAttempt && !(await this.senders.countMessage(senderKey, now, RATE_WINDOW_MS, limit)))
+      return { withinRate: false, found: null };
+    return {
+      withinRate: true,
+      found: tokenHash === null ? null : await this.inbox.findByTokenHashWithApp(tokenHash),
+    };
   }
 
   /**
@@ -296,6 +337,7 @@ export class InboundMessageHandler {
     m: Matched,
     isRetry: boolean,
     received: AuditEntry | null = null,
+    completion?: InboxCompletion,
   ): Promise<void> {
     const { app, verification, sender, actor, event } = m;
     const now = this.clock.now();
@@ -335,7 +377,7 @@ export class InboundMessageHandler {
     }
     // Counted with the country known at creation (ZZ without a phone), as the created series was.
     this.metrics.verificationCompleted(verification, VerificationStatus.APPROVED);
-    await this.reply(m, approved, 'inboundConfirmed', MessagePurpose.CONFIRMATION);
+    await this.reply(m, approved, 'inboundConfirmed', MessagePurpose.CONFIRMATION, completion);
   }
 
   /** The transaction of {@link confirm}: the verification as approved, or null when the conditional UPDATE matched nothing. */
@@ -419,7 +461,7 @@ export class InboundMessageHandler {
       code,
       minutes,
     });
-    await this.codeSender.sendText(app, fresh, phone, text, MessagePurpose.CODE, actor, code);
+    await this.codeSender.sendText(app, fresh, phone, text, MessagePurpose.CODE, actor, { code });
   }
 
   private async mismatch(m: Matched, reason: 'mismatch' | 'phone_hidden'): Promise<void> {
@@ -509,11 +551,15 @@ export class InboundMessageHandler {
       | 'inboundRefused'
       | 'inboundSharePhone',
     purpose: MessagePurpose,
+    completion?: InboxCompletion,
   ): Promise<void> {
     const to = replyAddress(m.sender);
     if (to === null) return;
     const text = renderMessage(verification.locale, key, { brand: m.app.brandName });
-    await this.codeSender.sendText(m.app, verification, to, text, purpose, m.actor);
+    await this.codeSender.sendText(m.app, verification, to, text, purpose, m.actor, {
+      alsoWrite: completion?.write,
+    });
+    if (completion) completion.written = true;
   }
 
   /** No token, or one we do not know: a help reply at most once an hour per sender (no app, so neutral wording). */

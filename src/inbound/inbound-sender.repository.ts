@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Statement } from '../database/pipelined-transactions';
 import { execute, isUniqueViolation } from '../database/sql';
 import { InboundSender } from './entities/inbound-sender.entity';
 
@@ -36,6 +37,39 @@ export class InboundSenderRepository {
       [windowOver, windowOver, now, senderKey, windowOver, limit],
     );
     return affected === 1;
+  }
+
+  /**
+   * MySQL: {@link countMessage} as statements for a packet sent whole, so the count can travel with
+   * the read that follows it (InboxRepository.findByTokenHashWithAppCounting): `INSERT IGNORE` of the
+   * sender's first message, else the same conditional UPDATE; `counted` reads 1 when the message
+   * was counted (within the limit), 0 when it was not.
+   */
+  countMessageStatements(
+    senderKey: string,
+    now: number,
+    windowMs: number,
+    limit: number,
+  ): { writes: Statement[]; counted: Statement } {
+    const windowOver = now - windowMs;
+    return {
+      writes: [
+        {
+          sql: `INSERT IGNORE INTO inbound_senders (sender_key, last_help_at, window_start, window_count) VALUES (?, NULL, ?, 1)`,
+          parameters: [senderKey, now],
+        },
+        { sql: 'SET @wv_sender_new = ROW_COUNT()', parameters: [] },
+        {
+          sql: `UPDATE inbound_senders
+       SET window_count = CASE WHEN window_start <= ? THEN 1 ELSE window_count + 1 END,
+           window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END
+       WHERE sender_key = ? AND @wv_sender_new = 0 AND (window_start <= ? OR window_count < ?)`,
+          parameters: [windowOver, windowOver, now, senderKey, windowOver, limit],
+        },
+        { sql: 'SET @wv_sender_counted = @wv_sender_new + ROW_COUNT()', parameters: [] },
+      ],
+      counted: { sql: 'SELECT @wv_sender_counted AS counted', parameters: [] },
+    };
   }
 
   /** Claims the right to send a help reply: true at most once per `intervalMs` per sender. */

@@ -6,11 +6,14 @@ import {
   findEntities,
   findEntityPairs,
   hydrateEntities,
+  hydrateEntityPairs,
   insertEntities,
   selectEntitiesStatement,
+  selectEntityPairsStatement,
 } from '../database/entity-sql';
 import {
   runTransactionInOnePacket,
+  runTransactionInOnePacketReading,
   sendsPackets,
   Statement,
 } from '../database/pipelined-transactions';
@@ -146,11 +149,21 @@ export class InboxRepository {
     redactedPayload: string,
     now: number,
   ): Promise<number> {
-    return execute(
-      this.dataSource.manager,
-      `UPDATE inbound_events SET status = ?, payload = ?, processed_at = ?, locked_until = NULL, lease_token = NULL, last_error = NULL
+    const done = this.markProcessedStatement(id, leaseToken, redactedPayload, now);
+    return execute(this.dataSource.manager, done.sql, done.parameters);
+  }
+
+  /** {@link markProcessed} as a statement, for a transaction of the event's handler (its last one). */
+  markProcessedStatement(
+    id: string,
+    leaseToken: string,
+    redactedPayload: string,
+    now: number,
+  ): Statement {
+    return {
+      sql: `UPDATE inbound_events SET status = ?, payload = ?, processed_at = ?, locked_until = NULL, lease_token = NULL, last_error = NULL
        WHERE id = ? AND status = ? AND lease_token = ?`,
-      [
+      parameters: [
         InboundEventStatus.PROCESSED,
         redactedPayload,
         now,
@@ -158,7 +171,7 @@ export class InboxRepository {
         InboundEventStatus.PENDING,
         leaseToken,
       ],
-    );
+    };
   }
 
   /** Failed attempt, under the lease: try again at `nextAttemptAt`, or give up (`failed`, payload redacted). */
@@ -201,6 +214,38 @@ export class InboxRepository {
       [tokenHash],
     );
     return found ? { verification: found[0], app: found[1] } : null;
+  }
+
+  /** True when {@link findByTokenHashWithAppCounting} applies (MySQL: statements travel in packets). */
+  get looksUpInOnePacket(): boolean {
+    return sendsPackets(this.dataSource);
+  }
+
+  /**
+   * MySQL: `count`'s writes (InboundSenderRepository.countMessageStatements) and the look-up of
+   * {@link findByTokenHashWithApp} in one transaction and one round trip: whether the sender's
+   * message was counted within its limit, and the token's verification with its app.
+   */
+  async findByTokenHashWithAppCounting(
+    tokenHash: string,
+    count: { writes: Statement[]; counted: Statement },
+  ): Promise<{ counted: boolean; found: { verification: Verification; app: App } | null }> {
+    const manager = this.dataSource.manager;
+    const [counted, rows] = await runTransactionInOnePacketReading(this.dataSource, count.writes, [
+      count.counted,
+      selectEntityPairsStatement(
+        manager,
+        Verification,
+        App,
+        { on: 'u.id = t.app_id', where: 't.token_hash = ?' },
+        [tokenHash],
+      ),
+    ]);
+    const [found] = hydrateEntityPairs(manager, Verification, App, rows);
+    return {
+      counted: Number(counted[0]?.counted) === 1,
+      found: found ? { verification: found[0], app: found[1] } : null,
+    };
   }
 
   async findApp(id: string): Promise<App | null> {

@@ -23,7 +23,7 @@ import { ProviderEvent } from '../providers/messaging-provider';
 import { DeliveryStatusHandler, RetryLaterError } from './delivery-status.handler';
 import { InboundEvent, InboundEventStatus } from './entities/inbound-event.entity';
 import { InboxRepository } from './inbox.repository';
-import { InboundMessageHandler } from './inbound-message.handler';
+import { InboxCompletion, InboundMessageHandler } from './inbound-message.handler';
 
 /** What the inbox keeps of a notification: the typed event and who delivered it. */
 interface InboxPayload {
@@ -345,10 +345,19 @@ export class InboxService implements OnApplicationBootstrap, OnModuleDestroy {
     const row = { kind: claimed.kind, attempts: claimed.attempts };
     let written: number;
     try {
+      // A confirmation marks the event processed in the transaction that records its reply
+      // (whether the lease still held is then not known here: a taken-over lease matches nothing).
+      const completion: InboxCompletion = {
+        write: () =>
+          this.inbox.markProcessedStatement(id, lease, redact(payload), this.clock.now()),
+        written: false,
+      };
       if (payload.event.kind === 'message')
-        await this.messages.handle(payload.event, payload.actor, row.attempts === 0);
+        await this.messages.handle(payload.event, payload.actor, row.attempts === 0, completion);
       else await this.statuses.handle(payload.event, payload.actor, row.attempts);
-      written = await this.inbox.markProcessed(id, lease, redact(payload), this.clock.now());
+      written = completion.written
+        ? 1
+        : await this.inbox.markProcessed(id, lease, redact(payload), this.clock.now());
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
         // Not the event's fault: no attempt is spent, the lease runs out and a later poll retries it.

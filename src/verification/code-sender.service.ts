@@ -9,6 +9,8 @@ import { Clock } from '../common/clock';
 import { iso } from '../common/columns';
 import { newId } from '../common/ids';
 import { insertEntitiesDeferred } from '../database/entity-sql';
+import { Statement } from '../database/pipelined-transactions';
+import { executeDeferred } from '../database/sql';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeliveryRoute, routeForError, sentAs } from '../providers/delivery-routing';
 import { OutboundMessage, ProviderName } from '../providers/messaging-provider';
@@ -162,6 +164,8 @@ export class CodeSender {
    * `to` is a phone in E.164, or the WhatsApp user id of a sender whose phone is hidden. A code
    * reply (`code` given) to a phone that WhatsApp refuses as outside the window (131047) goes as the
    * authentication template instead; a user id never gets an authentication template.
+   * `alsoWrite`: a write of the caller's (e.g. its inbox event marked processed) made in the
+   * transaction that records the reply, built when it runs; its result is not read.
    */
   async sendText(
     app: App,
@@ -170,8 +174,9 @@ export class CodeSender {
     text: string,
     purpose: MessagePurpose,
     actor: Actor,
-    code?: string,
+    options: { code?: string; alsoWrite?: () => Statement } = {},
   ): Promise<SendOutcome> {
+    const { code, alsoWrite } = options;
     const message = {
       ...(typeof to === 'string' ? { to } : { to: null, toUserId: to.waUserId }),
       text,
@@ -200,9 +205,13 @@ export class CodeSender {
         delivery.failures,
       );
     }
-    await this.dataSource.transaction((manager) =>
-      this.recordForExisting(manager, app, verification, delivery, actor, false, null, false),
-    );
+    await this.dataSource.transaction(async (manager) => {
+      await this.recordForExisting(manager, app, verification, delivery, actor, false, null, false);
+      if (alsoWrite) {
+        const write = alsoWrite();
+        await executeDeferred(manager, write.sql, write.parameters);
+      }
+    });
     return toOutcome(delivery);
   }
 
