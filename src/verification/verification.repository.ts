@@ -165,6 +165,24 @@ export class VerificationRepository {
   }
 
   /**
+   * SQLite: {@link approveIfCodeMatches} returning the attempts of the row it approved (null when
+   * it matched nothing), so the approval's audit event needs no read.
+   */
+  async approveIfCodeMatchesReturningAttempts(
+    manager: EntityManager,
+    id: string,
+    codeHash: string,
+    now: number,
+  ): Promise<number | null> {
+    const approve = approveIfCodeMatchesStatement(id, codeHash, now);
+    const [approved] = (await manager.query(
+      `${approve.sql} RETURNING attempts`,
+      approve.parameters,
+    )) as { attempts: number }[];
+    return approved ? Number(approved.attempts) : null;
+  }
+
+  /**
    * MySQL: {@link approveIfCodeMatches} with `whenApproved` (writes guarded by
    * {@link APPROVED_IN_PACKET}: its counter, audit event and webhook) as one transaction in one
    * round trip. True when this call approved it.

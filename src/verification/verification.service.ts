@@ -477,16 +477,17 @@ export class VerificationService {
 
   /** Whether checks try {@link approveRecentCode} first (and sends remember their codes for it). */
   private get approvesRecentCodes(): boolean {
-    return this.verifications.transitionsInOnePacket && this.hasher.predictable;
+    return this.hasher.predictable;
   }
 
   /**
-   * MySQL with the HMAC hasher: the codes this instance sent are remembered (RecentCodes), so a
-   * check whose code hashes to the one sent goes straight to the approval packet, with no
-   * speculative wrong-code packet and no read first: one round trip for a right code. The
-   * conditional UPDATE decides as ever; when it matches nothing (a resend elsewhere, an expiry, a
-   * race) the check takes the usual path, which counts a wrong code. An app with a webhook URL
-   * takes the usual path: the `verification.approved` payload is built from the row read.
+   * With the HMAC hasher the codes this instance sent are remembered (RecentCodes), so a check
+   * whose code hashes to the one sent goes straight to the approval, with no speculative wrong-code
+   * transaction and no read first: on MySQL one packet, one round trip for a right code; on SQLite
+   * one transaction whose UPDATE returns the attempts for the audit event. The conditional UPDATE
+   * decides as ever; when it matches nothing (a resend elsewhere, an expiry, a race) the check takes
+   * the usual path, which counts a wrong code. An app with a webhook URL takes the usual path: the
+   * `verification.approved` payload is built from the row read.
    */
   private async approveRecentCode(
     app: App,
@@ -504,17 +505,27 @@ export class VerificationService {
       verificationId: id,
       actor,
     };
-    const approved = await this.verifications.approveInOnePacket(id, recent.codeHash!, now, [
-      ...this.conversion.settledWhere(
-        id,
-        settledAs(recent, VerificationStatus.APPROVED),
-        APPROVED_IN_PACKET,
-      ),
-      ...this.audit.insertsWhere([succeeded], APPROVED_IN_PACKET, {
-        key: 'attempt',
-        value: this.verifications.attemptsOf(id, 1),
-      }),
-    ]);
+    const settled = settledAs(recent, VerificationStatus.APPROVED);
+    const approved = this.verifications.transitionsInOnePacket
+      ? await this.verifications.approveInOnePacket(id, recent.codeHash!, now, [
+          ...this.conversion.settledWhere(id, settled, APPROVED_IN_PACKET),
+          ...this.audit.insertsWhere([succeeded], APPROVED_IN_PACKET, {
+            key: 'attempt',
+            value: this.verifications.attemptsOf(id, 1),
+          }),
+        ])
+      : await this.dataSource.transaction(async (manager) => {
+          const attempts = await this.verifications.approveIfCodeMatchesReturningAttempts(
+            manager,
+            id,
+            recent.codeHash!,
+            now,
+          );
+          if (attempts === null) return false;
+          await this.conversion.settled(manager, id, settled);
+          await this.audit.record({ ...succeeded, data: { attempt: attempts + 1 } }, manager);
+          return true;
+        });
     this.recentCodes.forget(id);
     if (!approved) return null;
     traceVerification(id);
